@@ -1,0 +1,1 @@
+"""labelwatch auditor: the service around the label model (store, ingestion, jobs, CLI)."""

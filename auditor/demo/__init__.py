@@ -1,0 +1,1 @@
+"""The demo workspace: a generated, decomposed labeling project loaded like real data."""

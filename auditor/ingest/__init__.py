@@ -1,0 +1,1 @@
+"""Ingestion: read user files in bounded chunks, convert benchmark formats, load via the store."""

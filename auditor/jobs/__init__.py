@@ -1,0 +1,41 @@
+"""Jobs: functions of (store, settings) that a CLI runs once and the scheduler on a trigger.
+
+PIPELINE is the order `labelwatch run all` follows. REGISTRY holds the jobs implemented so
+far; later capabilities (fuse, rules, metrics, budget, audit-sample, alerts) register here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from auditor.settings import Settings
+from auditor.store import Store
+
+PIPELINE = ("ingest-watch", "fuse", "rules", "metrics", "budget", "audit-sample", "alerts")
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a job reports: rows it read and wrote, or why it skipped."""
+
+    rows_read: int = 0
+    rows_written: int = 0
+    skipped_reason: str | None = None
+
+
+JobFunction = Callable[[Store, Settings], JobOutcome]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    run: JobFunction
+
+
+def registered_jobs() -> dict[str, Job]:
+    """The implemented jobs, in pipeline order (none yet: later issues add them)."""
+    jobs: list[Job] = []
+    order = {name: i for i, name in enumerate(PIPELINE)}
+    return {job.name: job for job in sorted(jobs, key=lambda j: order.get(j.name, len(order)))}

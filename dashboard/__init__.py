@@ -1,0 +1,1 @@
+"""The labelwatch Streamlit dashboard. It renders what the store holds; it computes nothing."""

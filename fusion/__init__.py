@@ -1,0 +1,9 @@
+"""fusion: pure label-model computation over label matrices (no database, no I/O).
+
+The data contract everywhere: L is an int array (n_items, n_lfs) with values in
+{-1, 0, ..., k-1}, where -1 (ABSTAIN) means the labeling function did not vote.
+"""
+
+from fusion.matrix import ABSTAIN, check_label_matrix
+
+__all__ = ["ABSTAIN", "check_label_matrix"]

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.store import SchemaError, Store, apply_migrations
+from auditor.store.migrations import Migration, current_version, load_migrations
+
+EXPECTED_TABLES = {
+    "schema_version",
+    "tasks",
+    "subtasks",
+    "label_sets",
+    "items",
+    "labeling_functions",
+    "votes",
+    "gold_labels",
+    "corrections",
+    "annotation_events",
+    "budgets",
+    "goals",
+    "fusion_runs",
+    "fused_labels",
+    "metrics",
+    "alerts",
+    "job_runs",
+    "ingestions",
+    "quarantine",
+    "change_log",
+}
+
+
+def tables(store: Store) -> set[str]:
+    with store.connect() as con:
+        return {
+            name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+
+
+def test_init_from_an_empty_file_then_again_changes_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "new" / "lw.duckdb")
+    with store.connect() as con:
+        assert apply_migrations(con) == [1]
+        assert apply_migrations(con) == []
+        assert current_version(con) == 1
+        assert con.execute("SELECT version, description FROM schema_version").fetchall() == [
+            (1, "initial schema")
+        ]
+    assert tables(store) == EXPECTED_TABLES
+
+
+def test_a_new_migration_applies_forward_only(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lw.duckdb")
+    migrations = [*load_migrations(), Migration(2, "add notes", "CREATE TABLE notes (x INT);")]
+    with store.connect() as con:
+        assert apply_migrations(con, migrations[:1]) == [1]
+        assert apply_migrations(con, migrations) == [2]
+        assert current_version(con) == 2
+    assert "notes" in tables(store)
+
+
+def test_a_failing_migration_rolls_back_and_keeps_the_old_version(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lw.duckdb")
+    broken = Migration(2, "broken", "CREATE TABLE half (x INT); CREATE TABLE oops (;")
+    with store.connect() as con:
+        apply_migrations(con)
+        with pytest.raises(Exception, match="syntax error"):
+            apply_migrations(con, [*load_migrations(), broken])
+        assert current_version(con) == 1
+    assert "half" not in tables(store)
+
+
+def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lw.duckdb")
+    with store.connect() as con:
+        apply_migrations(con)
+        con.execute("INSERT INTO schema_version VALUES (99, 'future', now())")
+        with pytest.raises(SchemaError, match="version 99 is newer"):
+            apply_migrations(con)
+
+
+def test_schema_sections_must_be_numbered_in_order() -> None:
+    text = "-- migration: 1 a\nCREATE TABLE a (x INT);\n-- migration: 3 c\nSELECT 1;\n"
+    with pytest.raises(SchemaError, match=r"numbered 1..n"):
+        load_migrations(text)
+    assert [m.version for m in load_migrations()] == [1]
