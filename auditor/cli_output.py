@@ -43,12 +43,34 @@ def demo_report(report: DemoReport, settings: Settings) -> str:
         f"Demo workspace {report.task!r} built in {report.seconds:.1f} s at {settings.db_path}"
     ]
     lines += ["  " + ingest_report(r, report.task).replace("\n", "\n  ") for r in report.reports]
-    lines.append(f"  injected drift: {report.drift}")
+    lines.append("  " + drift_summary(report.drift))
     lines.append(
         f"Demo logins (random; also in {settings.demo_dir / 'LOGINS.txt'}, readable by you only):"
     )
     lines += [f"  {user:<10} {role:<8} {password}" for user, role, password in report.logins]
     return "\n".join(lines)
+
+
+def drift_summary(drift: Mapping[str, Any]) -> str:
+    """One line on the drift the demo injected, so a user knows what the monitors should find."""
+    parts = []
+    if "collapsed_lf" in drift:
+        parts.append(
+            f"LF {drift['collapsed_lf']!r} coverage collapses from "
+            f"{drift.get('collapse_date', 'day ' + str(drift.get('collapse_day')))}"
+        )
+    if "shifted_class" in drift:
+        cls = drift["shifted_class"]
+        before = drift.get("prior_before", {}).get(cls)
+        after = drift.get("prior_after", {}).get(cls)
+        share = f" ({before:.2f} -> {after:.2f})" if before is not None and after else ""
+        parts.append(
+            f"class {cls!r} prior shifts{share} from "
+            f"{drift.get('shift_date', 'day ' + str(drift.get('shift_day')))}"
+        )
+    if "worse_than_chance_lf" in drift:
+        parts.append(f"LF {drift['worse_than_chance_lf']!r} is worse than chance")
+    return "injected: " + "; ".join(parts) if parts else "no injected drift"
 
 
 def job_list(jobs: Mapping[str, Job], pipeline: Iterable[str]) -> str:

@@ -583,3 +583,24 @@ def test_demo_then_again_then_if_missing(
     for _, _, password in logins:
         assert password in kept
     assert rows(Store(db), "SELECT count(*) FROM items") == [(1500,)]
+
+
+def test_drift_summary_names_what_the_monitors_should_find() -> None:
+    from datetime import date
+
+    from auditor.cli_output import drift_summary
+
+    drift = {
+        "collapsed_lf": "kw",
+        "collapse_date": date(2026, 10, 23),
+        "shifted_class": "ship",
+        "prior_before": {"ship": 0.12},
+        "prior_after": {"ship": 0.24},
+        "shift_date": date(2026, 10, 26),
+        "worse_than_chance_lf": "bad",
+    }
+    assert drift_summary(drift) == (
+        "injected: LF 'kw' coverage collapses from 2026-10-23; class 'ship' prior shifts "
+        "(0.12 -> 0.24) from 2026-10-26; LF 'bad' is worse than chance"
+    )
+    assert drift_summary({}) == "no injected drift"
