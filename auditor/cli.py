@@ -97,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="scheduler and dashboard together (Ctrl-C stops)")
     serve.add_argument("--port", type=int)
 
+    export = sub.add_parser("export", help="export the latest fused labels")
+    export.add_argument("what", choices=["labels"])
+    export.add_argument("--format", choices=["parquet", "csv", "wrench"], default="parquet")
+    export.add_argument("--out", type=Path, required=True, help="file (folder for wrench)")
+    export.add_argument("--task")
+    export.add_argument("--subtask")
+    export.add_argument("--min-confidence", type=float, default=0.0)
+    export.add_argument("--json", action="store_true")
+
     status = sub.add_parser("status", help="table counts, last runs, open alerts")
     status.add_argument("--json", action="store_true")
     quarantine = sub.add_parser("quarantine", help="rows ingestion refused, with reasons")
@@ -264,6 +273,26 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return serve(settings, port=args.port, config=args.config)
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from auditor.export import export_labels
+
+    report = export_labels(
+        _store(settings),
+        args.out,
+        fmt=args.format,
+        task=args.task,
+        subtask=args.subtask,
+        min_confidence=args.min_confidence,
+    )
+    _emit(
+        args,
+        asdict(report),
+        f"wrote {report.rows} labels ({report.auditor_rows} from "
+        f"auditors) to {report.path} as {report.format}",
+    )
+    return 0
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.db_path.exists():
         print(f"{settings.db_path} does not exist yet: run `labelwatch init` or `labelwatch demo`.")
@@ -303,6 +332,7 @@ COMMANDS = {
     "dashboard": cmd_dashboard,
     "serve": cmd_serve,
     "status": cmd_status,
+    "export": cmd_export,
     "quarantine": cmd_quarantine,
     "users": cmd_users,
 }

@@ -53,6 +53,7 @@ class Settings:
     lock_timeout_s: float = 30.0
     duckdb_memory_limit: str = "1GB"
     dashboard_port: int = 8501
+    fuse_use_benchmark_gold: bool = False
     schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     budget: Mapping[str, Any] = field(default_factory=dict)

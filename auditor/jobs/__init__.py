@@ -35,7 +35,9 @@ class Job:
 
 
 def registered_jobs() -> dict[str, Job]:
-    """The implemented jobs, in pipeline order (none yet: later issues add them)."""
-    jobs: list[Job] = []
+    """The implemented jobs, in pipeline order; the others are added as they are built."""
+    from auditor.jobs.fuse import run_fuse  # imports torch: only when jobs are wanted
+
+    jobs: list[Job] = [Job("fuse", "fit the label model per subtask; write fused labels", run_fuse)]
     order = {name: i for i, name in enumerate(PIPELINE)}
     return {job.name: job for job in sorted(jobs, key=lambda j: order.get(j.name, len(order)))}

@@ -268,3 +268,19 @@ CREATE TABLE change_log (
     new_value VARCHAR NOT NULL,
     changed_at TIMESTAMP NOT NULL
 );
+
+-- migration: 2 label-model estimates per LF and fused-run provenance
+-- What the label model learned about each LF in a fusion run (accuracy, coverage, the
+-- confusion it uses), so the dashboard and metrics can show it without refitting.
+CREATE TABLE lf_estimates (
+    fusion_run_id BIGINT NOT NULL,
+    lf_id INTEGER NOT NULL,
+    accuracy DOUBLE NOT NULL,
+    propensity DOUBLE NOT NULL,
+    model VARCHAR NOT NULL,
+    confusion JSON NOT NULL
+);
+ALTER TABLE fusion_runs ADD COLUMN class_balance DOUBLE[];
+ALTER TABLE fusion_runs ADD COLUMN temperature DOUBLE;
+ALTER TABLE fusion_runs ADD COLUMN n_gold BIGINT;
+ALTER TABLE fusion_runs ADD COLUMN seconds DOUBLE;

@@ -79,15 +79,14 @@ def test_init_twice(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lw(db, "init", "--json") == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload == {"db": str(db), "applied": [], "schema_version": LATEST}
-    assert LATEST == 1
 
 
 def test_init_json_on_a_new_database(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lw(db, "init", "--json") == 0
     assert json.loads(capsys.readouterr().out) == {
         "db": str(db),
-        "applied": [1],
-        "schema_version": 1,
+        "applied": list(range(1, LATEST + 1)),
+        "schema_version": LATEST,
     }
     assert db.is_file()
 
@@ -387,7 +386,7 @@ def test_status_json_counts(db: Path, workdir: Path, capsys: pytest.CaptureFixtu
 
     assert lw(db, "status", "--json") == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["schema_version"] == 1
+    assert status["schema_version"] == LATEST
     counts = status["counts"]
     assert {k: counts[k] for k in ("tasks", "subtasks", "items", "labeling_functions")} == {
         "tasks": 1,
@@ -403,7 +402,7 @@ def test_status_json_counts(db: Path, workdir: Path, capsys: pytest.CaptureFixtu
 
     assert lw(db, "status") == 0
     text = capsys.readouterr().out
-    assert text.startswith(f"{db}: schema version 1")
+    assert text.startswith(f"{db}: schema version {LATEST}")
     assert re.search(r"^  items\s+6$", text, re.MULTILINE)
     assert re.search(r"^  quarantine\s+4$", text, re.MULTILINE)
     assert "Quarantined rows by reason:" in text

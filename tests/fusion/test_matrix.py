@@ -8,7 +8,7 @@ from fusion import ABSTAIN, check_label_matrix
 
 def test_valid_matrix_is_returned_as_int64() -> None:
     L = check_label_matrix(np.array([[0, -1], [1, 2]], dtype=np.int8), cardinality=3)
-    assert L.dtype == np.int64 and ABSTAIN == -1
+    assert L.dtype == np.int8 and ABSTAIN == -1  # no copy for integer input
 
 
 @pytest.mark.parametrize(
