@@ -1,4 +1,4 @@
-"""The label model: EM over sparse votes that learns how far to trust each LF.
+"""The label model: EM over the label matrix that learns how far to trust each LF.
 
 Model (per item, latent true label y in 0..k-1, class prior pi):
 - each LF votes with a class-independent propensity (its coverage; abstains therefore do
@@ -10,12 +10,9 @@ Model (per item, latent true label y in 0..k-1, class prior pi):
   degenerate solution (every item one class, the other class's LFs "always wrong");
 - an LF that votes several labels (a human annotator, a multi-class model) has a full
   confusion matrix with a Dirichlet prior, as in Dawid-Skene;
-- a vote that stands alone on its item is left out of its LF's accuracy estimate: it
-  carries no information about a_j (at EM's fixed point it is neutral), and counting it
-  lets a sparse LF confirm itself from the starting point;
-- pi is learned only when the LFs identify it (>= 3 multi-label LFs); otherwise it is the
-  given class_balance or uniform (an EM-learned prior collapses onto one class when most
-  LFs vote a single class);
+- pi is learned only when the LFs identify it (every voting LF has a confusion matrix, and
+  there are >= 3); otherwise it is the given class_balance or uniform (an EM-learned prior
+  collapses onto one class when LFs vote a single class each);
 - items with no votes get pi; gold items are clamped to their label in every E-step.
 A vote with a reported confidence c counts as c of a vote (its log-likelihood times c).
 """
@@ -125,10 +122,12 @@ class LabelModel(Labeler):
             dtype=self.dtype,
         )
         gold_t = None if gold is None else torch.as_tensor(gold[rows], device=self.device)
-        informative = torch.ones(batch.codes.shape[0], dtype=self.dtype, device=self.device)
         voting = emitted.any(axis=1)
-        learn_pi = (class_balance is None and int((~self.unipolar_ & voting).sum()) >= 3
-                    and not (self.unipolar_ & voting).any())
+        learn_pi = (
+            class_balance is None
+            and int((~self.unipolar_ & voting).sum()) >= 3
+            and not (self.unipolar_ & voting).any()
+        )
         pi = class_balance if class_balance is not None else np.full(k, 1.0 / k)
         log_pi = torch.log(torch.as_tensor(pi, dtype=self.dtype, device=self.device))
         q = em.majority_posterior(batch, log_pi, k)
@@ -137,7 +136,7 @@ class LabelModel(Labeler):
         log_emission: torch.Tensor | None = None
         iteration = 0
         for iteration in range(1, cfg.max_iter + 1):  # noqa: B007 (n_iter_ reports it)
-            new_emission, accuracy = self._m_step(batch, q, informative)
+            new_emission, accuracy = self._m_step(batch, q)
             if learn_pi:
                 counts = q[batch.covered].sum(0) + cfg.class_prior_strength
                 log_pi = torch.log(counts / counts.sum())
@@ -175,18 +174,13 @@ class LabelModel(Labeler):
             chosen |= gold >= 0
         return np.flatnonzero(chosen)
 
-    def _m_step(
-        self, batch: em.Batch, q: torch.Tensor, informative: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _m_step(self, batch: em.Batch, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """New log emissions and the unipolar LFs' accuracies from posteriors q."""
         cfg, k = self.config, self.cardinality
-        # unipolar LFs: one accuracy each, from votes that are not alone on their item (a
-        # lone vote is neutral at EM's fixed point; counting it lets a sparse LF confirm
-        # itself from the starting point)
-        both = em.expected_counts(batch, torch.cat([q, q * informative[:, None]], dim=1), k)
-        counts, graded = both[:, :k, :], both[:, k:, :]
-        hits = torch.diagonal(graded, dim1=1, dim2=2).sum(dim=1)
-        fires = graded.sum(dim=(1, 2))
+        counts = em.expected_counts(batch, q, k)  # (n_lfs, k, k): [j, c, o]
+        # unipolar LFs: one accuracy each (the share of their votes the posterior backs)
+        hits = torch.diagonal(counts, dim1=1, dim2=2).sum(dim=1)
+        fires = counts.sum(dim=(1, 2))
         accuracy = (hits + cfg.prior_strength * cfg.prior_accuracy) / (fires + cfg.prior_strength)
         accuracy = accuracy.clamp(1.0 / k, 0.999)
         symmetric = em.symmetric_emission(accuracy, k)

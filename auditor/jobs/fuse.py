@@ -74,7 +74,7 @@ def run_fuse(store: Store, settings: Settings) -> JobOutcome:
                 con,
                 matrix,
                 proba=proba,
-                model="LabelModel",
+                model=type(chosen).__name__,
                 config={"seed": 0, "n_iter": model.n_iter_},
                 lf_rows=lf_rows,
                 class_balance=model.class_balance_,

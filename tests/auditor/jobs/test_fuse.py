@@ -121,3 +121,19 @@ def test_model_selection_needs_enough_gold_and_keeps_the_model_on_ties() -> None
     few = np.where(np.arange(100) < MIN_GOLD_FOR_SELECTION - 1, gold, -1)
     assert not choose_majority_vote(L, few, conf, human)
     assert not choose_majority_vote(L, gold, conf, human)  # both perfect: keep the model
+
+
+def test_fuse_records_majority_vote_when_gold_prefers_it(
+    tickets: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest(tickets, write(tmp_path, "v.csv", VOTES), kind="votes")
+    monkeypatch.setattr("auditor.jobs.fuse.choose_majority_vote", lambda *_args: True)
+    settings = load_settings(env={}, overrides={"db_path": tickets.path})
+    assert run_job(tickets, settings, registered_jobs()["fuse"]).status == "succeeded"
+    assert rows(tickets, "SELECT DISTINCT model FROM fusion_runs") == [("MajorityVote",)]
+    # t1 has two billing votes: majority vote gives it probability 1 for billing
+    assert rows(
+        tickets,
+        "SELECT f.probabilities FROM fused_labels f JOIN items i USING (item_id)"
+        " WHERE i.external_id = 't1' AND f.subtask_id = 1",
+    ) == [([1.0, 0.0, 0.0],)]
