@@ -64,22 +64,27 @@ def log_joint(batch: Batch, log_pi: torch.Tensor, log_emission: torch.Tensor) ->
     return logits
 
 
-def posterior(logits: torch.Tensor, gold: torch.Tensor | None = None) -> torch.Tensor:
-    """Softmax over classes; rows with gold >= 0 are clamped to their gold label."""
-    q = torch.softmax(logits, dim=1)
-    if gold is not None:
-        known = gold >= 0
-        q[known] = torch.nn.functional.one_hot(gold[known], q.shape[1]).to(q.dtype)
-    return q
+def posterior(logits: torch.Tensor, allowed: torch.Tensor | None = None) -> torch.Tensor:
+    """Softmax over classes. allowed: bool (n, K) or None; gold rows allow only the classes
+    consistent with their gold (one class when flat), and are renormalised over those."""
+    if allowed is not None:
+        logits = logits.masked_fill(~allowed, float("-inf"))
+    return torch.softmax(logits, dim=1)
 
 
-def majority_posterior(batch: Batch, log_pi: torch.Tensor, k: int) -> torch.Tensor:
-    """Start of EM: each item's (weighted) vote shares; no votes -> pi."""
-    counts = torch.zeros(batch.codes.shape[0], k + 1, dtype=log_pi.dtype, device=log_pi.device)
-    for j in range(batch.codes.shape[1]):
-        weight = torch.ones_like(counts[:, 0]) if batch.weights is None else batch.weights[:, j]
-        counts.scatter_add_(1, batch.codes[:, j : j + 1], weight[:, None])
-    votes = counts[:, 1:] + 1e-3
+def majority_posterior(
+    batch: Batch, log_pi: torch.Tensor, consistent: torch.Tensor
+) -> torch.Tensor:
+    """Start of EM: each class's share of the (weighted) votes consistent with it; no votes
+    -> pi. consistent: bool (n_lfs, n_out, K), [j, o, c] = vote o of LF j fits class c."""
+    m, _, n_classes = consistent.shape
+    zeros = torch.zeros(m, 1, n_classes, dtype=log_pi.dtype, device=log_pi.device)
+    tables = torch.cat([zeros, consistent.to(log_pi.dtype)], dim=1)
+    votes = torch.zeros(batch.codes.shape[0], n_classes, dtype=log_pi.dtype, device=log_pi.device)
+    for j in range(m):
+        term = tables[j].index_select(0, batch.codes[:, j])
+        votes += term if batch.weights is None else term * batch.weights[:, j : j + 1]
+    votes = votes + 1e-3
     q = votes / votes.sum(dim=1, keepdim=True)
     q[~batch.covered] = log_pi.exp()
     return q
@@ -100,8 +105,20 @@ def expected_counts(batch: Batch, q: torch.Tensor, k: int) -> torch.Tensor:
     return counts[:, 1:, :].transpose(1, 2)
 
 
-def symmetric_emission(accuracy: torch.Tensor, k: int) -> torch.Tensor:
-    """(n_lfs, k, k) log emissions of 'right with prob a, else uniformly wrong' LFs."""
+def symmetric_emission(
+    accuracy: torch.Tensor, consistent: torch.Tensor, n_labels: torch.Tensor
+) -> torch.Tensor:
+    """(n_lfs, K, n_out) log emissions of 'right with prob a, else uniformly wrong' LFs.
+
+    consistent: bool (n_lfs, K, n_out), the vote that is right for each class; a class to
+    which the LF's subtask does not apply has none, and any vote for it is an error, made
+    at the LF's error rate: (1 - a) / k_s per label. n_labels: (n_lfs,) the size of each
+    LF's label set (outputs beyond it are never voted). Flat tasks: every class applies.
+    """
     a = accuracy.view(-1, 1, 1)
-    eye = torch.eye(k, dtype=accuracy.dtype, device=accuracy.device)
-    return torch.log(eye * a + (1 - eye) * (1 - a) / max(k - 1, 1))
+    k_out = n_labels.view(-1, 1, 1).to(accuracy.dtype)
+    applies = consistent.any(dim=2, keepdim=True)
+    right = torch.where(consistent, a, (1 - a) / (k_out - 1).clamp(min=1))
+    probs = torch.where(applies, right, (1 - a) / k_out)
+    outputs = torch.arange(consistent.shape[2], device=accuracy.device).view(1, 1, -1)
+    return torch.log(torch.where(outputs < k_out, probs, torch.full_like(probs, 1e-12)))

@@ -69,6 +69,24 @@ class Explanation:
         return self.contributions[:, top[0]] - self.contributions[:, top[1]]
 
 
+@dataclass(frozen=True)
+class LFStructure:
+    """How each LF's votes relate to the latent classes.
+
+    consistent: bool (n_lfs, K, n_out): vote o of LF j is the right one for class c (no
+    True in a row: LF j's subtask does not apply to class c). n_labels: int (n_lfs,) the
+    size of LF j's label set. Flat tasks: the identity for every LF.
+    """
+
+    consistent: np.ndarray
+    n_labels: np.ndarray
+
+    @classmethod
+    def flat(cls, n_lfs: int, k: int) -> LFStructure:
+        eye = np.broadcast_to(np.eye(k, dtype=bool), (n_lfs, k, k)).copy()
+        return cls(eye, np.full(n_lfs, k, dtype=np.int64))
+
+
 class LabelModel(Labeler):
     """Fit on L (int (n_items, n_lfs), -1 = abstain); predict_proba gives (n_items, k)."""
 
@@ -87,6 +105,7 @@ class LabelModel(Labeler):
         self._fitted = False
         self._log_pi = torch.zeros(cardinality, dtype=torch.float64)
         self._log_emission = torch.zeros(0, cardinality, cardinality, dtype=torch.float64)
+        self.structure_ = LFStructure.flat(0, cardinality)
 
     # ----------------------------------------------------------------- fitting
     def fit(
@@ -100,19 +119,46 @@ class LabelModel(Labeler):
     ) -> LabelModel:
         """Learn class prior and LF parameters. full_confusion: bool (n_lfs,), True for LFs
         that may vote any label (human annotators) even if the data show one label."""
-        cfg, k = self.config, self.cardinality
+        k = self.cardinality
         L, gold, class_balance, confidence = check_fit_inputs(
             L, cardinality=k, gold=gold, class_balance=class_balance, confidence=confidence
         )
+        allowed = None
+        if gold is not None:
+            allowed = np.ones((len(gold), k), dtype=bool)
+            known = gold >= 0
+            allowed[known] = np.eye(k, dtype=bool)[gold[known]]
+        self._fit(
+            L, allowed, class_balance, confidence, full_confusion, LFStructure.flat(L.shape[1], k)
+        )
+        if gold is not None and self.config.calibrate:
+            self._calibrate(L, gold, confidence)
+        return self
+
+    def _fit(
+        self,
+        L: np.ndarray,
+        allowed: np.ndarray | None,
+        class_balance: np.ndarray | None,
+        confidence: np.ndarray | None,
+        full_confusion: np.ndarray | None,
+        structure: LFStructure,
+    ) -> None:
+        """EM on validated inputs. allowed: bool (n_items, K) classes each item may take
+        (all True where there is no gold), or None."""
+        cfg, k = self.config, self.cardinality
         n_lfs = L.shape[1]
-        emitted = np.stack([np.equal(L, label).any(axis=0) for label in range(k)], axis=1)
-        self.polarity_ = emitted  # (n_lfs, k): labels each LF has voted
+        self.structure_ = structure
+        n_out = structure.consistent.shape[2]
+        emitted = np.stack([np.equal(L, label).any(axis=0) for label in range(n_out)], axis=1)
+        self.polarity_ = emitted  # (n_lfs, n_out): labels each LF has voted
         forced = (
             np.zeros(n_lfs, bool) if full_confusion is None else np.asarray(full_confusion, bool)
         )
         self.unipolar_ = (emitted.sum(axis=1) <= 1) & ~forced
         self.propensity_ = (L != ABSTAIN).mean(axis=0)
-        rows = self._fit_rows(L, gold)
+        has_gold = None if allowed is None else np.asarray(~allowed.all(axis=1))
+        rows = self._fit_rows(L, has_gold)
         # float32 halves memory traffic on large fits; small ones keep float64 exactness
         self.dtype = torch.float32 if len(rows) >= cfg.float32_from_rows else torch.float64
         batch = em.make_batch(
@@ -121,7 +167,9 @@ class LabelModel(Labeler):
             device=self.device,
             dtype=self.dtype,
         )
-        gold_t = None if gold is None else torch.as_tensor(gold[rows], device=self.device)
+        allowed_t = None if allowed is None else torch.as_tensor(allowed[rows], device=self.device)
+        self._consistent = torch.as_tensor(structure.consistent, device=self.device)
+        self._n_labels = torch.as_tensor(structure.n_labels, device=self.device)
         voting = emitted.any(axis=1)
         learn_pi = (
             class_balance is None
@@ -130,9 +178,9 @@ class LabelModel(Labeler):
         )
         pi = class_balance if class_balance is not None else np.full(k, 1.0 / k)
         log_pi = torch.log(torch.as_tensor(pi, dtype=self.dtype, device=self.device))
-        q = em.majority_posterior(batch, log_pi, k)
-        if gold_t is not None:
-            q = em.posterior(torch.log(q), gold_t)
+        q = em.majority_posterior(batch, log_pi, self._consistent.transpose(1, 2))
+        if allowed_t is not None:
+            q = em.posterior(torch.log(q), allowed_t)
         log_emission: torch.Tensor | None = None
         iteration = 0
         for iteration in range(1, cfg.max_iter + 1):  # noqa: B007 (n_iter_ reports it)
@@ -141,7 +189,7 @@ class LabelModel(Labeler):
                 counts = q[batch.covered].sum(0) + cfg.class_prior_strength
                 log_pi = torch.log(counts / counts.sum())
             logits = em.log_joint(batch, log_pi, new_emission)
-            q = em.posterior(logits, gold_t)
+            q = em.posterior(logits, allowed_t)
             converged = (
                 log_emission is not None
                 and float((new_emission.exp() - log_emission.exp()).abs().max()) < cfg.tol
@@ -156,11 +204,8 @@ class LabelModel(Labeler):
         self.accuracy_ = self._accuracy(accuracy)
         self.temperature_ = 1.0
         self._fitted = True
-        if gold is not None and cfg.calibrate:
-            self._calibrate(L, gold, confidence)
-        return self
 
-    def _fit_rows(self, L: np.ndarray, gold: np.ndarray | None) -> np.ndarray:
+    def _fit_rows(self, L: np.ndarray, has_gold: np.ndarray | None) -> np.ndarray:
         """All rows, or every gold row plus a seeded uniform sample up to fit_sample.
         A few dozen LFs' parameters are pinned down by 100k items (standard error about
         0.003 at 40% coverage); the E-step over all items then happens once, in predict."""
@@ -170,33 +215,49 @@ class LabelModel(Labeler):
         rng = np.random.default_rng(self.config.seed)
         chosen = np.zeros(n, bool)
         chosen[rng.choice(n, self.config.fit_sample, replace=False)] = True
-        if gold is not None:
-            chosen |= gold >= 0
+        if has_gold is not None:
+            chosen |= has_gold
         return np.flatnonzero(chosen)
 
     def _m_step(self, batch: em.Batch, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """New log emissions and the unipolar LFs' accuracies from posteriors q."""
-        cfg, k = self.config, self.cardinality
-        counts = em.expected_counts(batch, q, k)  # (n_lfs, k, k): [j, c, o]
+        cfg = self.config
+        consistent = self._consistent.to(self.dtype)
+        counts = em.expected_counts(batch, q, consistent.shape[2])  # (n_lfs, K, n_out)
         # unipolar LFs: one accuracy each (the share of their votes the posterior backs)
-        hits = torch.diagonal(counts, dim1=1, dim2=2).sum(dim=1)
+        hits = (counts * consistent).sum(dim=(1, 2))
         fires = counts.sum(dim=(1, 2))
         accuracy = (hits + cfg.prior_strength * cfg.prior_accuracy) / (fires + cfg.prior_strength)
-        accuracy = accuracy.clamp(1.0 / k, 0.999)
-        symmetric = em.symmetric_emission(accuracy, k)
+        floor = 1.0 / self._n_labels.to(self.dtype)
+        accuracy = torch.maximum(accuracy, floor).clamp(max=0.999)
+        symmetric = em.symmetric_emission(accuracy, self._consistent, self._n_labels)
         # the others: a confusion matrix each (plain EM counts), diagonal-heavy Dirichlet prior
-        eye = torch.eye(k, dtype=self.dtype, device=self.device)
-        prior = eye * cfg.confusion_prior_diagonal + (1 - eye) * cfg.confusion_prior_off_diagonal
-        counts = counts + prior
-        confusion = torch.log(counts / counts.sum(dim=2, keepdim=True))
+        outputs = torch.arange(consistent.shape[2], device=self.device).view(1, 1, -1)
+        valid = (outputs < self._n_labels.view(-1, 1, 1)).to(self.dtype)
+        prior = consistent * cfg.confusion_prior_diagonal + (1 - consistent) * valid * (
+            cfg.confusion_prior_off_diagonal
+        )
+        counts = (counts + prior) * valid
+        rows = counts / counts.sum(dim=2, keepdim=True)
+        # a class to which the LF's subtask does not apply: every vote is an error, made at
+        # the LF's error rate (1 - its accuracy on the classes it applies to) per label
+        applies = consistent.sum(dim=2) > 0  # (n_lfs, K)
+        right = (rows * consistent).sum(dim=2)
+        acc = (right * applies).sum(dim=1) / applies.sum(dim=1).clamp(min=1)
+        error = ((1 - acc) / self._n_labels.to(self.dtype)).view(-1, 1, 1) * valid
+        rows = torch.where(applies[:, :, None], rows, error)
+        confusion = torch.log(rows.clamp(min=1e-12))
         unipolar = torch.as_tensor(self.unipolar_, device=self.device)[:, None, None]
         return torch.where(unipolar, symmetric, confusion), accuracy
 
     def _accuracy(self, symmetric_accuracy: torch.Tensor) -> np.ndarray:
-        """P(vote is right | it votes): a_j for unipolar LFs, sum_c pi_c M[c, c] otherwise."""
+        """P(vote is right | it votes, its subtask applies): a_j for unipolar LFs, else the
+        class-prior-weighted share of right votes over the classes it applies to."""
         pi = self._log_pi.exp()
-        diagonal = torch.diagonal(self._log_emission.exp(), dim1=1, dim2=2)
-        full = (diagonal * pi).sum(dim=1)
+        consistent = self._consistent.to(self.dtype)
+        right = (self._log_emission.exp() * consistent).sum(dim=2)
+        applies = (consistent.sum(dim=2) > 0).to(self.dtype)
+        full = (right * pi).sum(dim=1) / (applies * pi).sum(dim=1).clamp(min=1e-12)
         unipolar = torch.as_tensor(self.unipolar_, device=self.device)
         return torch.where(unipolar, symmetric_accuracy, full).cpu().numpy()
 
@@ -221,6 +282,9 @@ class LabelModel(Labeler):
         L, _, _, confidence = check_fit_inputs(
             L, cardinality=self.cardinality, confidence=confidence, require_votes=False
         )
+        return self._proba(L, confidence, chunk_rows)
+
+    def _proba(self, L: np.ndarray, confidence: np.ndarray | None, chunk_rows: int) -> np.ndarray:
         out = np.empty((L.shape[0], self.cardinality))
         for start in range(0, L.shape[0], chunk_rows):
             part = slice(start, start + chunk_rows)
@@ -286,6 +350,8 @@ class LabelModel(Labeler):
             propensity=self.propensity_,
             polarity=self.polarity_,
             unipolar=self.unipolar_,
+            consistent=self.structure_.consistent,
+            n_labels=self.structure_.n_labels,
         )
 
     @classmethod
@@ -307,5 +373,8 @@ class LabelModel(Labeler):
             model.propensity_ = params["propensity"]
             model.polarity_ = params["polarity"]
             model.unipolar_ = params["unipolar"]
+            model.structure_ = LFStructure(params["consistent"], params["n_labels"])
+            model._consistent = torch.as_tensor(params["consistent"], device=model.device)
+            model._n_labels = torch.as_tensor(params["n_labels"], device=model.device)
         model.temperature_, model.n_iter_, model._fitted = temperature, n_iter, True
         return model
