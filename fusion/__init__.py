@@ -5,9 +5,10 @@ The data contract everywhere: L is an int array (n_items, n_lfs) with values in
 """
 
 from fusion.hierarchy import HierarchicalLabelModel, Subtask, TaskTree
-from fusion.label_model import Explanation, LabelModel
+from fusion.label_model import LabelModel
 from fusion.majority import MajorityVote
 from fusion.matrix import ABSTAIN, check_label_matrix
+from fusion.types import Explanation
 
 __all__ = [
     "ABSTAIN",

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fusion.label_model import LabelModel, LFStructure
+from fusion.label_model import LabelModel
+from fusion.types import LFStructure
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,6 @@ A vote with a reported confidence c counts as c of a vote (its log-likelihood ti
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,59 +30,8 @@ from fusion.base import Labeler
 from fusion.calibration import fit_temperature
 from fusion.device import resolve_device
 from fusion.matrix import ABSTAIN
+from fusion.types import Explanation, LabelModelConfig, LFStructure
 from fusion.validation import check_fit_inputs
-
-FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class LabelModelConfig:
-    cardinality: int
-    seed: int = 0
-    max_iter: int = 100
-    tol: float = 1e-6
-    prior_accuracy: float = 0.7
-    prior_strength: float = 20.0
-    confusion_prior_diagonal: float = 1.1
-    confusion_prior_off_diagonal: float = 0.1
-    class_prior_strength: float = 1.0
-    fit_sample: int = 100_000
-    float32_from_rows: int = 50_000
-    calibrate: bool = True
-    min_gold_for_calibration: int = 30
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why one item got its posterior. log_prior: (k,); contributions: (n_lfs, k) each LF's
-    log-likelihood term (0 where it abstained); posterior: (k,)."""
-
-    log_prior: np.ndarray
-    contributions: np.ndarray
-    posterior: np.ndarray
-
-    def log_odds(self) -> np.ndarray:
-        """(n_lfs,) each LF's push toward the predicted label vs the runner-up."""
-        top = np.argsort(self.posterior)[::-1]
-        return self.contributions[:, top[0]] - self.contributions[:, top[1]]
-
-
-@dataclass(frozen=True)
-class LFStructure:
-    """How each LF's votes relate to the latent classes.
-
-    consistent: bool (n_lfs, K, n_out): vote o of LF j is the right one for class c (no
-    True in a row: LF j's subtask does not apply to class c). n_labels: int (n_lfs,) the
-    size of LF j's label set. Flat tasks: the identity for every LF.
-    """
-
-    consistent: np.ndarray
-    n_labels: np.ndarray
-
-    @classmethod
-    def flat(cls, n_lfs: int, k: int) -> LFStructure:
-        eye = np.broadcast_to(np.eye(k, dtype=bool), (n_lfs, k, k)).copy()
-        return cls(eye, np.full(n_lfs, k, dtype=np.int64))
 
 
 class LabelModel(Labeler):
@@ -332,49 +279,39 @@ class LabelModel(Labeler):
     # ----------------------------------------------------------- persistence
     def save(self, path: Path | str) -> None:
         """A folder with config.json (format version, settings) and params.npz (arrays)."""
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        config = {
-            "format_version": FORMAT_VERSION,
-            "model": "LabelModel",
-            **asdict(self.config),
-            "temperature": self.temperature_,
-            "n_iter": self.n_iter_,
-        }
-        (folder / "config.json").write_text(json.dumps(config, indent=2), "utf-8")
-        np.savez(
-            folder / "params.npz",
-            log_pi=self._log_pi.cpu().numpy(),
-            log_emission=self._log_emission.cpu().numpy(),
-            accuracy=self.accuracy_,
-            propensity=self.propensity_,
-            polarity=self.polarity_,
-            unipolar=self.unipolar_,
-            consistent=self.structure_.consistent,
-            n_labels=self.structure_.n_labels,
-        )
+        from fusion.persistence import save_model
+
+        save_model(self, Path(path))
 
     @classmethod
     def load(cls, path: Path | str, *, device: str = "auto") -> LabelModel:
-        folder = Path(path)
-        config = json.loads((folder / "config.json").read_text("utf-8"))
-        if (
-            config.pop("format_version", None) != FORMAT_VERSION
-            or config.pop("model") != "LabelModel"
-        ):
-            raise ValueError(f"{folder}: not a LabelModel saved in format {FORMAT_VERSION}")
-        temperature, n_iter = config.pop("temperature"), config.pop("n_iter")
-        model = cls(config.pop("cardinality"), device=device, **config)
-        with np.load(folder / "params.npz", allow_pickle=False) as params:
-            model._log_pi = torch.as_tensor(params["log_pi"], device=model.device)
-            model._log_emission = torch.as_tensor(params["log_emission"], device=model.device)
-            model.dtype = model._log_pi.dtype
-            model.accuracy_ = params["accuracy"]
-            model.propensity_ = params["propensity"]
-            model.polarity_ = params["polarity"]
-            model.unipolar_ = params["unipolar"]
-            model.structure_ = LFStructure(params["consistent"], params["n_labels"])
-            model._consistent = torch.as_tensor(params["consistent"], device=model.device)
-            model._n_labels = torch.as_tensor(params["n_labels"], device=model.device)
-        model.temperature_, model.n_iter_, model._fitted = temperature, n_iter, True
-        return model
+        from fusion.persistence import load_model
+
+        return load_model(Path(path), device=device)
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Everything a fitted model needs besides its config, as numpy arrays."""
+        return {
+            "log_pi": self._log_pi.cpu().numpy(),
+            "log_emission": self._log_emission.cpu().numpy(),
+            "accuracy": self.accuracy_,
+            "propensity": self.propensity_,
+            "polarity": self.polarity_,
+            "unipolar": self.unipolar_,
+            "consistent": self.structure_.consistent,
+            "n_labels": self.structure_.n_labels,
+        }
+
+    def restore(self, arrays: dict[str, np.ndarray], *, temperature: float, n_iter: int) -> None:
+        """The inverse of state_arrays (used by load)."""
+        self._log_pi = torch.as_tensor(arrays["log_pi"], device=self.device)
+        self._log_emission = torch.as_tensor(arrays["log_emission"], device=self.device)
+        self.dtype = self._log_pi.dtype
+        self.accuracy_ = arrays["accuracy"]
+        self.propensity_ = arrays["propensity"]
+        self.polarity_ = arrays["polarity"]
+        self.unipolar_ = arrays["unipolar"]
+        self.structure_ = LFStructure(arrays["consistent"], arrays["n_labels"])
+        self._consistent = torch.as_tensor(arrays["consistent"], device=self.device)
+        self._n_labels = torch.as_tensor(arrays["n_labels"], device=self.device)
+        self.temperature_, self.n_iter_, self._fitted = temperature, n_iter, True
