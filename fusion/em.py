@@ -29,10 +29,6 @@ class Batch:
     def covered(self) -> torch.Tensor:
         return (self.codes > 0).any(dim=1)
 
-    @property
-    def votes_per_item(self) -> torch.Tensor:
-        return (self.codes > 0).sum(dim=1)
-
 
 def make_batch(
     L: np.ndarray, confidence: np.ndarray | None, *, device: torch.device, dtype: torch.dtype

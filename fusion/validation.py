@@ -56,12 +56,3 @@ def check_fit_inputs(
             row, col = (int(v) for v in np.argwhere(out)[0])
             raise ValueError(f"confidence[{row}, {col}] = {confidence[row, col]} is outside [0, 1]")
     return L, gold, class_balance, confidence
-
-
-def vote_weights(L: np.ndarray, confidence: np.ndarray | None) -> np.ndarray:
-    """(n_votes,) weights in row-major order of L's votes: the confidence, 1 where none."""
-    voted = L != ABSTAIN
-    if confidence is None:
-        return np.ones(int(voted.sum()))
-    weights = confidence[voted]
-    return np.where(np.isnan(weights), 1.0, weights)

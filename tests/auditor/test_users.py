@@ -19,7 +19,7 @@ from auditor.users import (
 )
 from tests.conftest import write
 
-PASSWORD = "correct horse"
+PASSWORD = "correct horse"  # a test fixture, never a real credential
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,9 @@ def test_load_users_rejects_an_entry_without_argon2_hash(tmp_path: Path) -> None
 
 
 def test_load_users_rejects_a_plain_password(tmp_path: Path) -> None:
-    path = write(tmp_path, "users.toml", '[users.mallory]\nrole = "admin"\npassword = "hunter22"\n')
+    # a test fixture: a plaintext password in the users file must be refused
+    plaintext = '[users.mallory]\nrole = "admin"\npassword = "hunter22"\n'  # test fixture
+    path = write(tmp_path, "users.toml", plaintext)
 
     with pytest.raises(UserError, match="user 'mallory' needs an argon2 password_hash"):
         load_users(path)

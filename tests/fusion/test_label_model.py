@@ -162,6 +162,12 @@ def test_lf_summary_and_explain() -> None:
     assert summary["propensity"].tolist() == pytest.approx([1.0, 0.75, 0.75])
     explanation = model.explain(np.array([1, ABSTAIN, 0]))
     assert explanation.contributions[1] == pytest.approx([0.0, 0.0])
+    # log-odds toward the predicted label vs the runner-up, per LF: hand-computed from
+    # the contributions (LF b abstained, so it pushes neither way)
+    top, second = np.argsort(explanation.posterior)[::-1][:2]
+    expected = explanation.contributions[:, top] - explanation.contributions[:, second]
+    assert explanation.log_odds() == pytest.approx(expected)
+    assert explanation.log_odds()[1] == 0.0
     assert explanation.posterior == pytest.approx(model.predict_proba(np.array([[1, -1, 0]]))[0])
 
 
