@@ -160,7 +160,7 @@ class HierarchicalLabelModel:
         """float (n_items, n_joint): posterior over the feasible joint classes."""
         structure = self._structure(self.lf_subtasks)
         self._check_votes(np.asarray(L), structure.n_labels)
-        return self.model._proba(np.asarray(L), confidence, 1_000_000)
+        return self.model._proba(np.asarray(L), confidence, 32_768)
 
     def predict_marginals(
         self, L: np.ndarray, *, confidence: np.ndarray | None = None

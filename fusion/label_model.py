@@ -111,6 +111,7 @@ class LabelModel(Labeler):
         batch = em.make_batch(
             L[rows],
             None if confidence is None else confidence[rows],
+            n_out=n_out,
             device=self.device,
             dtype=self.dtype,
         )
@@ -170,7 +171,7 @@ class LabelModel(Labeler):
         """New log emissions and the unipolar LFs' accuracies from posteriors q."""
         cfg = self.config
         consistent = self._consistent.to(self.dtype)
-        counts = em.expected_counts(batch, q, consistent.shape[2])  # (n_lfs, K, n_out)
+        counts = em.expected_counts(batch, q)  # (n_lfs, K, n_out)
         # unipolar LFs: one accuracy each (the share of their votes the posterior backs)
         hits = (counts * consistent).sum(dim=(1, 2))
         fires = counts.sum(dim=(1, 2))
@@ -212,18 +213,21 @@ class LabelModel(Labeler):
         known = (gold >= 0) & (L != ABSTAIN).any(axis=1)
         if known.sum() < self.config.min_gold_for_calibration:
             return
-        logits = self._logits(L[known], None if confidence is None else confidence[known])
+        logits = (
+            self._logits(L[known], None if confidence is None else confidence[known]).cpu().numpy()
+        )
         self.temperature_ = fit_temperature(logits, gold[known])
 
     # -------------------------------------------------------------- prediction
-    def _logits(self, L: np.ndarray, confidence: np.ndarray | None) -> np.ndarray:
-        batch = em.make_batch(L, confidence, device=self.device, dtype=self.dtype)
-        return em.log_joint(batch, self._log_pi, self._log_emission).cpu().numpy()
+    def _logits(self, L: np.ndarray, confidence: np.ndarray | None) -> torch.Tensor:
+        """(n, k) log joint for rows of L (a block: see predict_proba's chunk_rows)."""
+        return em.log_joint_dense(L, confidence, self._log_pi, self._log_emission)
 
     def predict_proba(
-        self, L: np.ndarray, *, confidence: np.ndarray | None = None, chunk_rows: int = 1_000_000
+        self, L: np.ndarray, *, confidence: np.ndarray | None = None, chunk_rows: int = 32_768
     ) -> np.ndarray:
-        """float (n_items, k): calibrated posteriors; rows with no votes get the prior."""
+        """float (n_items, k): calibrated posteriors; rows with no votes get the prior.
+        Rows are processed chunk_rows at a time (memory O(chunk_rows * n_lfs * k))."""
         if not self._fitted:
             raise RuntimeError("call fit() before predict_proba()")
         L, _, _, confidence = check_fit_inputs(
@@ -236,10 +240,7 @@ class LabelModel(Labeler):
         for start in range(0, L.shape[0], chunk_rows):
             part = slice(start, start + chunk_rows)
             logits = self._logits(L[part], None if confidence is None else confidence[part])
-            scaled = logits / self.temperature_
-            scaled -= scaled.max(axis=1, keepdims=True)
-            probs = np.exp(scaled)
-            out[part] = probs / probs.sum(axis=1, keepdims=True)
+            out[part] = torch.softmax(logits.double() / self.temperature_, dim=1).cpu().numpy()
         return out
 
     # ------------------------------------------------------------- reporting
