@@ -22,6 +22,7 @@ from auditor.jobs import PIPELINE, registered_jobs
 from auditor.jobs.runner import run_job
 from auditor.settings import Settings, SettingsError, load_settings
 from auditor.store import LockTimeoutError, SchemaError, Store, apply_migrations
+from auditor.store.alerts_io import list_alerts
 from auditor.store.loading import UnknownTaskError
 from auditor.store.queries import quarantine_rows, read_status
 from auditor.users import ROLES, UserError, load_users, make_user, save_users
@@ -112,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--ingestion", type=int)
     quarantine.add_argument("--limit", type=int, default=50)
     quarantine.add_argument("--json", action="store_true")
+
+    alerts = sub.add_parser("alerts", help="alerts the metrics job raised (newest first)")
+    alerts.add_argument("--state", choices=["open", "acknowledged", "resolved"])
+    alerts.add_argument("--limit", type=int, default=50)
+    alerts.add_argument("--json", action="store_true")
 
     users = sub.add_parser("users", help="manage dashboard users")
     users_sub = users.add_subparsers(dest="action", required=True)
@@ -310,6 +316,13 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    with _store(settings).connect() as con:
+        rows = list_alerts(con, state=args.state, limit=args.limit)
+    _emit(args, rows, out.alerts_text(rows))
+    return 0
+
+
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     users = load_users(settings.users_file)
     if args.action == "list":
@@ -334,6 +347,7 @@ COMMANDS = {
     "status": cmd_status,
     "export": cmd_export,
     "quarantine": cmd_quarantine,
+    "alerts": cmd_alerts,
     "users": cmd_users,
 }
 

@@ -137,3 +137,13 @@ def quarantine_text(rows: list[dict[str, Any]]) -> str:
         f"    {r['raw']}"
         for r in rows
     )
+
+
+def alerts_text(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "No alerts."
+    return "\n".join(
+        f"#{r['alert_id']} {r['state']:<12} {r['severity']:<8} {r['metric']} "
+        f"{r['scope']} {r['key']} (last seen {r['last_seen']:%Y-%m-%d %H:%M})\n    {r['message']}"
+        for r in rows
+    )

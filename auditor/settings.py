@@ -32,7 +32,14 @@ DEFAULT_SCHEDULES: Mapping[str, str] = MappingProxyType(
 )
 
 DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
-    {"coverage_drop_relative": 0.30, "ece": 0.05, "kappa": 0.40, "worse_than_chance_margin": 0.0}
+    {
+        "coverage_drop_relative": 0.30,
+        "ece": 0.05,
+        "kappa": 0.40,
+        "worse_than_chance_margin": 0.0,
+        # an ECE from fewer labelled items is mostly binning noise: reported, not alerted
+        "min_items_for_ece": 100,
+    }
 )
 
 
@@ -54,6 +61,14 @@ class Settings:
     duckdb_memory_limit: str = "1GB"
     dashboard_port: int = 8501
     fuse_use_benchmark_gold: bool = False
+    # POSTed new alerts as JSON when set; empty = no webhook (never a default URL).
+    alert_webhook_url: str = ""
+    # Metric windows: daily by default. Drift and coverage change compare the first
+    # drift_reference_days of a subtask with the drift_current_days up to each window.
+    metric_window: str = "1d"
+    drift_reference_days: int = 7
+    drift_current_days: int = 7
+    drift_sample_rows: int = 50_000
     schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     budget: Mapping[str, Any] = field(default_factory=dict)

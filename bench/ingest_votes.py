@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+from _peak import SNIPPET, peak_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 N_LFS = 20
@@ -126,24 +127,25 @@ def prepare_store(db: Path, files: dict[str, Path]) -> None:
 
 
 def run_child(method: str, source: Path, db: Path, memory_limit: str) -> tuple[float, float]:
-    """(seconds, peak RSS in MiB) of one child process running method (os.wait4 gives the
-    child's own resource usage, not a running maximum over all children)."""
+    """(seconds, peak RSS in MiB) of one child process running method (its own VmHWM:
+    see bench/_peak.py)."""
     code = CHILD["load_csv" if method == "load" and source.suffix == ".csv" else method]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as log:
         child = subprocess.Popen(
-            [sys.executable, "-c", code, str(source), str(db), memory_limit],
+            [sys.executable, "-c", code + SNIPPET, str(source), str(db), memory_limit],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        _, status, usage = os.wait4(child.pid, 0)
+        _, status, _usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read().decode()
         if child.returncode != 0:
-            log.seek(0)
-            raise RuntimeError(f"{method} failed:\n{log.read().decode()}")
-    return seconds, usage.ru_maxrss / 1024
+            raise RuntimeError(f"{method} failed:\n{output}")
+    return seconds, peak_mib(output)
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 Synthetic votes: n items x 20 LFs x 3 classes, each LF votes on ~40% of items with its own
 confusion matrix (diagonal 0.55-0.9). Each method runs fit + predict_proba in its own child
-process (peak RSS from os.wait4), in the peers' environment (bench/setup_peers.sh):
+process (peak RSS: the child's own VmHWM, see bench/_peak.py), in the peers' environment
+(bench/setup_peers.sh):
 - labelwatch LabelModel (device auto)         - snorkel 0.10 LabelModel (defaults)
 - crowd-kit DawidSkene (long-format votes; the conversion is timed too)
 - DuckDB: SELECT lf, label, count(*) ... GROUP BY over the same votes (one scan: the floor)
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _peak import SNIPPET, peak_mib, results_line
 
 ROOT = Path(__file__).resolve().parents[1]
 N_LFS, K, COVERAGE = 20, 3, 0.4
@@ -105,7 +107,7 @@ def run_child(
             [
                 sys.executable,
                 "-c",
-                CHILD[method],
+                CHILD[method] + SNIPPET,
                 str(paths[0]),
                 str(paths[1]),
                 device,
@@ -115,14 +117,14 @@ def run_child(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        _, status, usage = os.wait4(child.pid, 0)
+        _, status, _usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         log.seek(0)
         output = log.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{method} failed:\n{output}")
-    compute, accuracy = output.strip().splitlines()[-1].split()
-    return float(compute), seconds, usage.ru_maxrss / 1024, float(accuracy)
+    compute, accuracy = results_line(output).split()
+    return float(compute), seconds, peak_mib(output), float(accuracy)
 
 
 def main() -> None:

@@ -24,11 +24,26 @@ def python_files(*parts: str) -> list[Path]:
     return sorted((ROOT.joinpath(*parts)).rglob("*.py"))
 
 
+def full_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text("utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
 def test_fusion_and_metrics_are_pure() -> None:
     for path in python_files("fusion") + python_files("auditor", "metrics"):
-        assert not imports(path) & {"duckdb", "apscheduler", "streamlit", "auditor", "dashboard"}, (
-            path
-        )
+        assert not imports(path) & {"duckdb", "apscheduler", "streamlit", "dashboard"}, path
+        outside = {
+            name
+            for name in full_imports(path)
+            if name.startswith("auditor") and not name.startswith("auditor.metrics")
+        }
+        assert not outside, (path, outside)
 
 
 def test_only_the_store_imports_duckdb() -> None:

@@ -15,7 +15,7 @@ TOPIC_LABELS: tuple[str, ...] = ("billing", "technical", "account", "shipping", 
 # Class prior of the true topic before the prior shift (imbalanced on purpose).
 TOPIC_PRIOR: tuple[float, ...] = (0.35, 0.25, 0.20, 0.12, 0.08)
 SHIFTED_CLASS = "shipping"
-SHIFT_FACTOR = 2.0  # the shifted class's share is multiplied by this from the shift day on
+SHIFT_FACTOR = 2.5  # the shifted class's share is multiplied by this from the shift day on
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ far; later capabilities (fuse, rules, metrics, budget, audit-sample, alerts) reg
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from auditor.settings import Settings
 from auditor.store import Store
@@ -24,7 +24,12 @@ class JobOutcome:
     skipped_reason: str | None = None
 
 
-JobFunction = Callable[[Store, Settings], JobOutcome]
+class JobFunction(Protocol):
+    """A job: reads and writes through the store; job_run_id tags the rows it writes."""
+
+    def __call__(
+        self, store: Store, settings: Settings, *, job_run_id: int | None = None
+    ) -> JobOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,15 @@ class Job:
 def registered_jobs() -> dict[str, Job]:
     """The implemented jobs, in pipeline order; the others are added as they are built."""
     from auditor.jobs.fuse import run_fuse  # imports torch: only when jobs are wanted
+    from auditor.jobs.metrics import run_metrics
 
-    jobs: list[Job] = [Job("fuse", "fit the label model per subtask; write fused labels", run_fuse)]
+    jobs: list[Job] = [
+        Job("fuse", "fit the label model per subtask; write fused labels", run_fuse),
+        Job(
+            "metrics",
+            "LF health, agreement, calibration, drift and accuracy per window; alerts",
+            run_metrics,
+        ),
+    ]
     order = {name: i for i, name in enumerate(PIPELINE)}
     return {job.name: job for job in sorted(jobs, key=lambda j: order.get(j.name, len(order)))}

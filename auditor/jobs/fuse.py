@@ -29,7 +29,7 @@ from fusion.base import Labeler
 MIN_GOLD_FOR_SELECTION = 40
 
 
-def run_fuse(store: Store, settings: Settings) -> JobOutcome:
+def run_fuse(store: Store, settings: Settings, *, job_run_id: int | None = None) -> JobOutcome:
     read = written = 0
     with store.connect() as con:
         subtasks = list_subtasks(con)
@@ -80,6 +80,7 @@ def run_fuse(store: Store, settings: Settings) -> JobOutcome:
                 class_balance=model.class_balance_,
                 temperature=model.temperature_,
                 seconds=seconds,
+                job_run_id=job_run_id,
             )
         read += votes
         written += len(proba)

@@ -41,7 +41,7 @@ def run_job(
     outcome: JobOutcome | None = None
     error = trace = None
     try:
-        outcome = job.run(store, settings)
+        outcome = job.run(store, settings, job_run_id=run_id)
         status = "skipped" if outcome.skipped_reason else "succeeded"
         error = outcome.skipped_reason
     except Exception as exc:  # recorded with its traceback; the scheduler keeps going

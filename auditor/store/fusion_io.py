@@ -123,6 +123,7 @@ def write_fusion_run(
     class_balance: np.ndarray,
     temperature: float,
     seconds: float,
+    job_run_id: int | None = None,
 ) -> int:
     """fusion_runs, fused_labels and lf_estimates of one fit, in one transaction."""
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -133,8 +134,8 @@ def write_fusion_run(
     try:
         run_id = con.execute(
             "INSERT INTO fusion_runs (task_id, subtask_id, model, config, n_items, n_votes, "
-            "created_at, class_balance, temperature, n_gold, seconds) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING fusion_run_id",
+            "created_at, class_balance, temperature, n_gold, seconds, job_run_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING fusion_run_id",
             [
                 matrix.task_id,
                 matrix.subtask_id,
@@ -147,6 +148,7 @@ def write_fusion_run(
                 temperature,
                 int((matrix.gold >= 0).sum()),
                 seconds,
+                job_run_id,
             ],
         ).fetchall()[0][0]
         k = proba.shape[1]

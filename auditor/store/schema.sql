@@ -284,3 +284,10 @@ ALTER TABLE fusion_runs ADD COLUMN class_balance DOUBLE[];
 ALTER TABLE fusion_runs ADD COLUMN temperature DOUBLE;
 ALTER TABLE fusion_runs ADD COLUMN n_gold BIGINT;
 ALTER TABLE fusion_runs ADD COLUMN seconds DOUBLE;
+
+-- migration: 3 metric history per task, alert provenance
+-- The metrics job replaces one task's rows for the windows it recomputes; older windows
+-- (history) stay. Alerts name their task and the window whose rows raised them.
+ALTER TABLE metrics ADD COLUMN task VARCHAR;
+ALTER TABLE alerts ADD COLUMN task VARCHAR;
+ALTER TABLE alerts ADD COLUMN acknowledged_by VARCHAR;

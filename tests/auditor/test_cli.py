@@ -418,7 +418,7 @@ def _fake_jobs(monkeypatch: pytest.MonkeyPatch, jobs: list[Job]) -> None:
 def test_run_lists_the_pipeline(
     db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fake_jobs(monkeypatch, [Job("fuse", "fuse the votes", lambda s, c: JobOutcome())])
+    _fake_jobs(monkeypatch, [Job("fuse", "fuse the votes", lambda s, c, **_: JobOutcome())])
 
     assert lw(db, "run") == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -443,14 +443,14 @@ def test_run_all_with_no_jobs(
 def test_run_all_runs_jobs_and_records_them(
     db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def boom(store: Store, settings: Settings) -> JobOutcome:
+    def boom(store: Store, settings: Settings, **_: object) -> JobOutcome:
         raise RuntimeError("disk on fire")
 
     _fake_jobs(
         monkeypatch,
         [
-            Job("fuse", "f", lambda s, c: JobOutcome(rows_read=3, rows_written=2)),
-            Job("rules", "r", lambda s, c: JobOutcome(skipped_reason="no fused labels")),
+            Job("fuse", "f", lambda s, c, **_: JobOutcome(rows_read=3, rows_written=2)),
+            Job("rules", "r", lambda s, c, **_: JobOutcome(skipped_reason="no fused labels")),
             Job("metrics", "m", boom),
         ],
     )
@@ -477,8 +477,8 @@ def test_run_one_job_json(
     _fake_jobs(
         monkeypatch,
         [
-            Job("fuse", "f", lambda s, c: JobOutcome(rows_read=5, rows_written=4)),
-            Job("rules", "r", lambda s, c: JobOutcome()),
+            Job("fuse", "f", lambda s, c, **_: JobOutcome(rows_read=5, rows_written=4)),
+            Job("rules", "r", lambda s, c, **_: JobOutcome()),
         ],
     )
 
@@ -603,3 +603,26 @@ def test_drift_summary_names_what_the_monitors_should_find() -> None:
         "(0.12 -> 0.24) from 2026-10-26; LF 'bad' is worse than chance"
     )
     assert drift_summary({}) == "no injected drift"
+
+
+def test_alerts_lists_newest_first_and_filters_by_state(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert lw(db, "alerts") == 0
+    assert capsys.readouterr().out.strip() == "No alerts."
+    with Store(db).transaction() as con:
+        for metric, state, seen in [
+            ("calibration.ece", "open", "2026-11-02 10:00"),
+            ("lf.coverage_change", "resolved", "2026-11-03 10:00"),
+        ]:
+            con.execute(
+                "INSERT INTO alerts (severity, metric, scope, key, message, first_seen, "
+                "last_seen, state) VALUES ('warning', ?, 'tickets/topic', 'fused', 'msg', ?, ?, ?)",
+                [metric, seen, seen, state],
+            )
+    assert lw(db, "alerts") == 0
+    text = capsys.readouterr().out
+    assert text.index("lf.coverage_change") < text.index("calibration.ece")
+    assert lw(db, "alerts", "--state", "open", "--json") == 0
+    [alert] = json.loads(capsys.readouterr().out)
+    assert (alert["metric"], alert["state"]) == ("calibration.ece", "open")

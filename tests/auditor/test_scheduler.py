@@ -73,7 +73,7 @@ def test_bad_schedules(text: str, message: str) -> None:
         parse_schedule(text)
 
 
-def _ok(store: Store, settings: object) -> JobOutcome:
+def _ok(store: Store, settings: object, **_: object) -> JobOutcome:
     return JobOutcome(rows_read=1, rows_written=1)
 
 

@@ -34,10 +34,10 @@ def _runs(store: Store) -> list[dict[str, Any]]:
 
 
 def test_succeeding_job(store: Store, settings: Settings) -> None:
-    seen: list[tuple[Store, Settings]] = []
+    seen: list[tuple[Store, Settings, int | None]] = []
 
-    def fuse(s: Store, c: Settings) -> JobOutcome:
-        seen.append((s, c))
+    def fuse(s: Store, c: Settings, *, job_run_id: int | None = None) -> JobOutcome:
+        seen.append((s, c, job_run_id))
         # While the job runs, its row is already there, marked running.
         assert rows(s, "SELECT job, status, finished_at FROM job_runs") == [
             ("fuse", "running", None)
@@ -47,7 +47,7 @@ def test_succeeding_job(store: Store, settings: Settings) -> None:
 
     result = run_job(store, settings, Job("fuse", "fuse votes", fuse))
 
-    assert seen == [(store, settings)]
+    assert seen == [(store, settings, result.job_run_id)]  # rows it writes can name the run
     assert (result.job, result.status, result.error) == ("fuse", "succeeded", None)
     assert result.outcome == JobOutcome(rows_read=120, rows_written=40)
     [run] = _runs(store)
@@ -61,7 +61,9 @@ def test_succeeding_job(store: Store, settings: Settings) -> None:
 
 
 def test_skipping_job(store: Store, settings: Settings) -> None:
-    job = Job("rules", "r", lambda s, c: JobOutcome(rows_read=7, skipped_reason="no fused labels"))
+    job = Job(
+        "rules", "r", lambda s, c, **_: JobOutcome(rows_read=7, skipped_reason="no fused labels")
+    )
 
     result = run_job(store, settings, job, task="tickets")
 
@@ -74,7 +76,7 @@ def test_skipping_job(store: Store, settings: Settings) -> None:
 
 
 def test_failing_job_is_recorded_not_raised(store: Store, settings: Settings) -> None:
-    def metrics(s: Store, c: Settings) -> JobOutcome:
+    def metrics(s: Store, c: Settings, **_: object) -> JobOutcome:
         raise ZeroDivisionError("no gold labels to divide by")
 
     result = run_job(store, settings, Job("metrics", "m", metrics))
@@ -96,7 +98,10 @@ def test_trigger_time_is_recorded(store: Store, settings: Settings) -> None:
     trigger = datetime(2026, 10, 5, 6, 0, 0)
 
     run_job(
-        store, settings, Job("audit-sample", "a", lambda s, c: JobOutcome()), trigger_time=trigger
+        store,
+        settings,
+        Job("audit-sample", "a", lambda s, c, **_: JobOutcome()),
+        trigger_time=trigger,
     )
 
     assert [r["trigger_time"] for r in _runs(store)] == [trigger]
@@ -105,7 +110,7 @@ def test_trigger_time_is_recorded(store: Store, settings: Settings) -> None:
 def test_runs_accumulate_one_row_each(store: Store, settings: Settings) -> None:
     calls = iter([JobOutcome(rows_written=1), JobOutcome(skipped_reason="nothing new")])
 
-    def flaky(s: Store, c: Settings) -> JobOutcome:
+    def flaky(s: Store, c: Settings, **_: object) -> JobOutcome:
         outcome = next(calls, None)
         if outcome is None:
             raise RuntimeError("third time unlucky")
@@ -124,7 +129,7 @@ def test_runs_accumulate_one_row_each(store: Store, settings: Settings) -> None:
 
 
 def test_keyboard_interrupt_is_not_swallowed(store: Store, settings: Settings) -> None:
-    def interrupted(s: Store, c: Settings) -> JobOutcome:
+    def interrupted(s: Store, c: Settings, **_: object) -> JobOutcome:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
