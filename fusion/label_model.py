@@ -31,7 +31,7 @@ from fusion.calibration import fit_temperature
 from fusion.device import resolve_device
 from fusion.matrix import ABSTAIN
 from fusion.types import Explanation, LabelModelConfig, LFStructure
-from fusion.validation import check_fit_inputs
+from fusion.validation import check_fit_inputs, lf_vote_summary
 
 
 class LabelModel(Labeler):
@@ -97,13 +97,13 @@ class LabelModel(Labeler):
         n_lfs = L.shape[1]
         self.structure_ = structure
         n_out = structure.consistent.shape[2]
-        emitted = np.stack([np.equal(L, label).any(axis=0) for label in range(n_out)], axis=1)
+        emitted, votes = lf_vote_summary(L, n_out)
         self.polarity_ = emitted  # (n_lfs, n_out): labels each LF has voted
         forced = (
             np.zeros(n_lfs, bool) if full_confusion is None else np.asarray(full_confusion, bool)
         )
         self.unipolar_ = (emitted.sum(axis=1) <= 1) & ~forced
-        self.propensity_ = (L != ABSTAIN).mean(axis=0)
+        self.propensity_ = votes / max(L.shape[0], 1)
         has_gold = None if allowed is None else np.asarray(~allowed.all(axis=1))
         rows = self._fit_rows(L, has_gold)
         # float32 halves memory traffic on large fits; small ones keep float64 exactness

@@ -12,7 +12,10 @@ class LabelModelConfig:
     cardinality: int
     seed: int = 0
     max_iter: int = 100
-    tol: float = 1e-6
+    # EM stops when no emission probability moves by tol: 1e-4 is far below the sampling
+    # error of any estimate (about 3e-3 on 100k items) and halves the iterations of 1e-6
+    # at the same accuracy on every benchmark set (bench/RESULTS.md)
+    tol: float = 1e-4
     prior_accuracy: float = 0.7
     prior_strength: float = 20.0
     confusion_prior_diagonal: float = 1.1

@@ -7,9 +7,10 @@ The label model is not yet better than majority vote on every kind of LF set (se
 benchmarks), so this keeps fused labels at least as good as the baseline where gold can
 tell. Without enough gold, the label model is used.
 
-Gold = auditor corrections (latest per item) over imported gold; benchmark gold only when
-settings.fuse_use_benchmark_gold. LFs of kind 'human' get a full confusion matrix. Items
-with no votes get the class prior and are marked uncovered. Each subtask's results land in
+Gold = audited labels (view audited_labels: adjudicated, or agreed by every auditor)
+over imported gold; benchmark gold only when settings.fuse_use_benchmark_gold. LFs of
+kind 'human' get a full confusion matrix. Items with no votes get the class prior and are
+marked uncovered. Each subtask's results land in
 one transaction (fusion_runs, fused_labels, lf_estimates).
 """
 

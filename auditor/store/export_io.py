@@ -8,8 +8,7 @@ from auditor.store.connection import Connection
 
 LATEST_LABELS = """
 WITH latest AS (SELECT subtask_id, max(fusion_run_id) AS run FROM fusion_runs GROUP BY ALL),
-audited AS (SELECT item_id, subtask_id, arg_max(label, correction_id) AS label
-            FROM corrections GROUP BY ALL)
+audited AS (SELECT item_id, subtask_id, label FROM audited_labels WHERE label IS NOT NULL)
 SELECT t.name AS task, s.name AS subtask, i.external_id AS item, i.split,
        coalesce(a.label, f.label) AS label_code, ls.name AS label,
        CASE WHEN a.label IS NULL THEN list_max(f.probabilities) ELSE 1.0 END AS confidence,

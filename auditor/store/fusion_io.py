@@ -86,9 +86,9 @@ def read_subtask_matrix(
     confidence[rows, cols] = np.ma.filled(np.ma.asarray(votes["confidence"]), np.nan)
     sources = ["import", "benchmark"] if use_benchmark_gold else ["import"]
     gold_rows = con.execute(
-        # auditor corrections (latest each) win over imported gold (latest each)
-        "WITH c AS (SELECT item_id, arg_max(label, correction_id) AS label, 0 AS rank "
-        "  FROM corrections WHERE subtask_id = ? GROUP BY item_id), "
+        # audited labels (adjudicated, or agreed by the auditors) win over imported gold
+        "WITH c AS (SELECT item_id, label, 0 AS rank FROM audited_labels "
+        "  WHERE subtask_id = ? AND label IS NOT NULL), "
         "g AS (SELECT item_id, arg_max(label, gold_id) AS label, 1 AS rank FROM gold_labels "
         "  WHERE subtask_id = ? AND list_contains(?, source) GROUP BY item_id) "
         "SELECT item_id, arg_min(label, rank) AS label FROM (SELECT * FROM c UNION ALL "

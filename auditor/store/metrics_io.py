@@ -28,8 +28,8 @@ WITH v AS (
     FROM votes v JOIN items i USING (item_id) WHERE v.subtask_id = ?),
 per_item AS (
     SELECT item_id, count(*) AS n, min(label) AS lo, max(label) AS hi FROM v GROUP BY item_id),
-c AS (SELECT item_id, arg_max(label, correction_id) AS label, 0 AS rank
-      FROM corrections WHERE subtask_id = ? GROUP BY item_id),
+c AS (SELECT item_id, label, 0 AS rank FROM audited_labels
+      WHERE subtask_id = ? AND label IS NOT NULL),
 g AS (SELECT item_id, arg_max(label, gold_id) AS label, 1 AS rank
       FROM gold_labels WHERE subtask_id = ? GROUP BY item_id),
 gold AS (SELECT item_id, arg_min(label, rank) AS label
@@ -227,8 +227,7 @@ def _estimates(
 
 def _audited(con: Connection, subtask_id: int, item_ids: np.ndarray) -> np.ndarray:
     rows = con.execute(
-        "SELECT item_id, arg_max(label, correction_id) AS label FROM corrections "
-        "WHERE subtask_id = ? GROUP BY item_id",
+        "SELECT item_id, label FROM audited_labels WHERE subtask_id = ? AND label IS NOT NULL",
         [subtask_id],
     ).fetchnumpy()
     audited = np.full(len(item_ids), -1, dtype=np.int64)

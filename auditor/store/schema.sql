@@ -291,3 +291,98 @@ ALTER TABLE fusion_runs ADD COLUMN seconds DOUBLE;
 ALTER TABLE metrics ADD COLUMN task VARCHAR;
 ALTER TABLE alerts ADD COLUMN task VARCHAR;
 ALTER TABLE alerts ADD COLUMN acknowledged_by VARCHAR;
+
+-- migration: 4 audit loop: sampled rounds, the queue, adjudication; subtask-boundary rules
+-- A round samples items by Poisson sampling: item i is in it with probability
+-- inclusion_probability = 1 - (1 - pi_random)(1 - pi_targeted); from_random marks the
+-- items the uniform share drew (their own uniform sample: a Wilson interval from them
+-- alone is valid). confidence is the model's P(label is right) the estimators use.
+CREATE SEQUENCE audit_round_id_seq START 1;
+CREATE TABLE audit_rounds (
+    round_id BIGINT PRIMARY KEY DEFAULT nextval('audit_round_id_seq'),
+    task_id INTEGER NOT NULL,
+    job_run_id BIGINT,
+    created_at TIMESTAMP NOT NULL,
+    budget_items DOUBLE,
+    budget_cost DECIMAL(18, 4),
+    random_share DOUBLE NOT NULL CHECK (random_share >= 0 AND random_share <= 1),
+    strategy_weights JSON NOT NULL,
+    stratify_by VARCHAR,
+    population BIGINT NOT NULL,
+    expected_size DOUBLE NOT NULL,
+    seed BIGINT NOT NULL
+);
+-- What the estimators need of the items a round did not sample: per subtask and fused
+-- label, how many eligible items there were and the sum of their confidences.
+CREATE TABLE audit_population (
+    round_id BIGINT NOT NULL,
+    subtask_id INTEGER NOT NULL,
+    label SMALLINT NOT NULL,
+    n_items BIGINT NOT NULL,
+    sum_confidence DOUBLE NOT NULL
+);
+CREATE TABLE audit_queue (
+    round_id BIGINT NOT NULL,
+    item_id BIGINT NOT NULL,
+    subtask_id INTEGER NOT NULL,
+    fused_label SMALLINT NOT NULL,
+    confidence DOUBLE NOT NULL,
+    strategy VARCHAR NOT NULL,
+    score DOUBLE NOT NULL,
+    stratum VARCHAR NOT NULL,
+    inclusion_probability DOUBLE NOT NULL
+        CHECK (inclusion_probability > 0 AND inclusion_probability <= 1),
+    from_random BOOLEAN NOT NULL,
+    assigned_to VARCHAR,
+    state VARCHAR NOT NULL CHECK (state IN ('open', 'done', 'skipped')),
+    created_at TIMESTAMP NOT NULL,
+    closed_at TIMESTAMP,
+    PRIMARY KEY (round_id, item_id, subtask_id)
+);
+ALTER TABLE corrections ADD COLUMN round_id BIGINT;
+-- An admin's decision where auditors disagree; the latest per item and subtask decides.
+CREATE SEQUENCE adjudication_id_seq START 1;
+CREATE TABLE adjudications (
+    adjudication_id BIGINT PRIMARY KEY DEFAULT nextval('adjudication_id_seq'),
+    item_id BIGINT NOT NULL,
+    subtask_id INTEGER NOT NULL,
+    label SMALLINT NOT NULL,
+    admin VARCHAR NOT NULL,
+    note VARCHAR,
+    decided_at TIMESTAMP NOT NULL
+);
+-- The audited label of an item: an adjudication if any; else the auditors' labels when
+-- every auditor's latest correction agrees; items where they disagree have no audited
+-- label until adjudicated (needs_adjudication).
+CREATE VIEW audited_labels AS
+WITH latest AS (
+    SELECT item_id, subtask_id, auditor, arg_max(label, correction_id) AS label
+    FROM corrections GROUP BY ALL),
+agreed AS (
+    SELECT item_id, subtask_id, min(label) AS label, count(DISTINCT label) > 1 AS disputed,
+           count(*) AS n_auditors
+    FROM latest GROUP BY ALL),
+decided AS (
+    SELECT item_id, subtask_id, arg_max(label, adjudication_id) AS label
+    FROM adjudications GROUP BY ALL)
+SELECT a.item_id, a.subtask_id,
+       CASE WHEN d.label IS NOT NULL THEN d.label WHEN a.disputed THEN NULL ELSE a.label END
+           AS label,
+       a.disputed AND d.label IS NULL AS needs_adjudication,
+       d.label IS NOT NULL AS adjudicated,
+       a.n_auditors
+FROM agreed a LEFT JOIN decided d USING (item_id, subtask_id);
+
+-- Violations found by the rules job's latest run per task (replaced each run).
+CREATE TABLE rule_violations (
+    job_run_id BIGINT,
+    checked_at TIMESTAMP NOT NULL,
+    task_id INTEGER NOT NULL,
+    rule VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    item_id BIGINT,
+    lf_id INTEGER,
+    subtasks VARCHAR NOT NULL,
+    labels VARCHAR NOT NULL,
+    detail VARCHAR
+);

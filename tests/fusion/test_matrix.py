@@ -23,3 +23,16 @@ def test_valid_matrix_is_returned_as_int64() -> None:
 def test_bad_matrices_name_the_entry(L: np.ndarray, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         check_label_matrix(L, cardinality=3)
+
+
+def test_lf_vote_summary_counts_every_row_including_the_unfolded_tail() -> None:
+    from fusion.validation import FOLD, lf_vote_summary
+
+    rng = np.random.default_rng(0)
+    L = rng.integers(-1, 3, size=(3 * FOLD + 5, 4)).astype(np.int8)
+    L[:, 3] = -1
+    L[-1, 3] = 2  # the only vote of LF 3 sits in the tail
+    emitted, votes = lf_vote_summary(L, 3)
+    assert (emitted == np.stack([(L == v).any(axis=0) for v in range(3)], axis=1)).all()
+    assert votes.tolist() == (L != -1).sum(axis=0).tolist()
+    assert emitted[3].tolist() == [False, False, True] and votes[3] == 1

@@ -14,7 +14,7 @@ from auditor.jobs.metrics import parse_window, run_metrics
 from auditor.jobs.runner import run_job
 from auditor.settings import Settings, load_settings
 from auditor.store import Store
-from tests.conftest import rows
+from tests.conftest import ingest, rows, write
 
 N_ITEMS = 8000  # 35 days: ~230 items a day, enough for a daily drift test to see the shift
 
@@ -140,3 +140,31 @@ def test_parse_window() -> None:
 def test_no_subtasks_skips(store: Store, tmp_path: Path) -> None:
     settings = load_settings(env={}, overrides={"db_path": tmp_path / "x.duckdb"})
     assert run_metrics(store, settings).skipped_reason == "no subtasks defined yet"
+
+
+def test_degenerate_data_gives_nan_with_reasons_not_a_failed_job(
+    tickets: Store, tmp_path: Path
+) -> None:
+    # six items, one LF that always votes the same label, no gold, no fuse run yet; the
+    # refinement subtask has no votes at all
+    ingest(tickets, write(tmp_path, "v.csv", "item,lf,label\nt1,kw_bill,billing\n"), kind="votes")
+    settings = load_settings(env={}, overrides={"db_path": tmp_path / "unused.duckdb"})
+    outcome = run_metrics(tickets, settings)
+    assert outcome.skipped_reason is None and outcome.rows_written > 0
+    reasons = dict(
+        rows(
+            tickets,
+            "SELECT metric, details->>'reason' FROM metrics WHERE value IS NULL "
+            "AND key IN ('kw_bill', 'fused') AND window_start IS NOT NULL",
+        )
+    )
+    assert reasons["lf.accuracy_gold"] == "no gold among the LF's votes"
+    assert reasons["lf.contribution"] == "no fused labels yet"
+    assert reasons["calibration.ece"] == "no fused labels in the window"
+    # one item a day for six days: kw_bill covers the first day's item only
+    coverage = rows(
+        tickets,
+        "SELECT value FROM metrics WHERE metric = 'lf.coverage' AND key = 'kw_bill' "
+        "AND window_start IS NOT NULL ORDER BY window_start",
+    )
+    assert coverage == [(1.0,), (0.0,), (0.0,), (0.0,), (0.0,), (0.0,)]
