@@ -33,6 +33,7 @@ def test_lf_vote_summary_counts_every_row_including_the_unfolded_tail() -> None:
     L[:, 3] = -1
     L[-1, 3] = 2  # the only vote of LF 3 sits in the tail
     emitted, votes = lf_vote_summary(L, 3)
-    assert (emitted == np.stack([(L == v).any(axis=0) for v in range(3)], axis=1)).all()
+    expected = np.stack([np.equal(L, v).any(axis=0) for v in range(3)], axis=1)
+    assert (emitted == expected).all()
     assert votes.tolist() == (L != -1).sum(axis=0).tolist()
     assert emitted[3].tolist() == [False, False, True] and votes[3] == 1
