@@ -55,6 +55,8 @@ class Settings:
     users_file: Path = Path("labelwatch-data/users.toml")
     scheduler_db: Path = Path("labelwatch-data/scheduler.sqlite")
     demo_dir: Path = Path("labelwatch-data/demo")
+    # subtask-boundary rules: <rules_dir>/<task name>.toml, loaded by the rules job
+    rules_dir: Path = Path("labelwatch-data/rules")
     currency: str = "USD"
     ingest_chunk_rows: int = 1_000_000
     lock_timeout_s: float = 30.0
@@ -69,6 +71,10 @@ class Settings:
     drift_reference_days: int = 7
     drift_current_days: int = 7
     drift_sample_rows: int = 50_000
+    # audit rounds: expected items per round, the uniform share of it, strategy weights
+    audit_round_items: int = 200
+    audit_random_share: float = 0.2
+    audit_hourly_rate: float = 30.0
     schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     budget: Mapping[str, Any] = field(default_factory=dict)
