@@ -312,12 +312,15 @@ CREATE TABLE audit_rounds (
     expected_size DOUBLE NOT NULL,
     seed BIGINT NOT NULL
 );
--- What the estimators need of the items a round did not sample: per subtask and fused
--- label, how many eligible items there were and the sum of their confidences.
+-- What the estimators need of the items a round did not sample: per subtask, fused label
+-- and confidence bin (100 equal-width bins of the top posterior), how many eligible items
+-- there were and the sum of their confidences (a calibration map fitted later on the
+-- audits is applied bin by bin).
 CREATE TABLE audit_population (
     round_id BIGINT NOT NULL,
     subtask_id INTEGER NOT NULL,
     label SMALLINT NOT NULL,
+    confidence_bin SMALLINT NOT NULL,
     n_items BIGINT NOT NULL,
     sum_confidence DOUBLE NOT NULL
 );
