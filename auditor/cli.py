@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from auditor import cli_output as out
+from auditor.audit.submissions import SubmissionError
+from auditor.cli_audit import add_audit_parser, cmd_audit
+from auditor.cli_report import add_report_parser, cmd_report
 from auditor.demo.workspace import DemoExistsError, build_demo
 from auditor.ingest import formats
 from auditor.ingest.readers import UnreadableInputError
@@ -28,6 +31,7 @@ from auditor.store.queries import quarantine_rows, read_status
 from auditor.users import ROLES, UserError, load_users, make_user, save_users
 
 USER_ERRORS = (
+    SubmissionError,
     UnreadableInputError,
     UnknownTaskError,
     TaskDefinitionError,
@@ -118,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--state", choices=["open", "acknowledged", "resolved"])
     alerts.add_argument("--limit", type=int, default=50)
     alerts.add_argument("--json", action="store_true")
+
+    add_audit_parser(sub)
+    add_report_parser(sub)
 
     users = sub.add_parser("users", help="manage dashboard users")
     users_sub = users.add_subparsers(dest="action", required=True)
@@ -348,6 +355,8 @@ COMMANDS = {
     "export": cmd_export,
     "quarantine": cmd_quarantine,
     "alerts": cmd_alerts,
+    "audit": cmd_audit,
+    "report": cmd_report,
     "users": cmd_users,
 }
 

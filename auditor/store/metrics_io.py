@@ -79,8 +79,8 @@ def read_subtask_inputs(
         ).fetchall()
     )
     k = len(matrix.labels)
-    run = _latest_run(con, subtask_id)
-    fused, proba = _fused(con, run, matrix.item_ids, k)
+    run = latest_fusion_run(con, subtask_id)
+    fused, proba = read_fused(con, run, matrix.item_ids, k)
     accuracy, propensity, log_pi, log_emission = _estimates(con, run, matrix.lf_ids, k)
     parent_fused = np.full(len(matrix.item_ids), -1, dtype=np.int64)
     parent = None
@@ -89,7 +89,7 @@ def read_subtask_inputs(
             "SELECT name FROM subtasks WHERE subtask_id = ?", [parent_id]
         ).fetchall()[0]
         parent = (str(parent_name), int(parent_label))
-        parent_fused, _ = _fused(con, _latest_run(con, parent_id), matrix.item_ids, None)
+        parent_fused, _ = read_fused(con, latest_fusion_run(con, parent_id), matrix.item_ids, None)
     return SubtaskInputs(
         task=str(task),
         subtask=matrix.name,
@@ -163,7 +163,7 @@ def read_item_attributes(
     return out
 
 
-def _latest_run(con: Connection, subtask_id: int) -> tuple[int, str, list[float]] | None:
+def latest_fusion_run(con: Connection, subtask_id: int) -> tuple[int, str, list[float]] | None:
     rows = con.execute(
         "SELECT fusion_run_id, model, class_balance FROM fusion_runs WHERE subtask_id = ? "
         "ORDER BY fusion_run_id DESC LIMIT 1",
@@ -172,7 +172,7 @@ def _latest_run(con: Connection, subtask_id: int) -> tuple[int, str, list[float]
     return None if not rows else (int(rows[0][0]), str(rows[0][1]), list(rows[0][2] or []))
 
 
-def _fused(
+def read_fused(
     con: Connection, run: tuple[int, str, list[float]] | None, item_ids: np.ndarray, k: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(label int (n,), -1 = not fused; proba float (n, k), NaN rows where not fused)."""

@@ -1,0 +1,196 @@
+"""Validity of the audit loop by simulation on data with ground truth.
+
+For each set (the demo workspace's subtasks, and the crowd and WRENCH sets in
+../shared/data when present): fit the label model, fuse, then repeat R times "draw one
+round of B items with the default strategy mix (20% uniform), reveal the truth of the
+sampled items, estimate the accuracy of the fused labels". Prints, per set:
+- coverage: share of rounds whose 95% interval (active inference with cross-fitted
+  calibration, the headline estimator) covers the true accuracy (target >= 0.94);
+- width: mean interval width / mean width of a Wilson interval from a uniform sample of
+  the same budget (target < 1);
+- yield: label errors found per audited item / the error rate of a uniform sample
+  (target >= 2);
+- feedback: accuracy of the fused labels on the items not audited, before and after the
+  audited labels of one round are fed back as gold.
+Usage: python bench/audit_simulation.py [--rounds 200] [--budget 300] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from auditor.audit.calibration_map import cross_fitted  # noqa: E402
+from auditor.audit.estimators import accuracy_report  # noqa: E402
+from auditor.audit.sampling import (  # noqa: E402
+    DEFAULT_WEIGHTS,
+    combined_score,
+    draw,
+    inclusion_probabilities,
+    strategy_scores,
+)
+from auditor.metrics.estimate import wilson_interval  # noqa: E402
+from fusion import LabelModel, MajorityVote  # noqa: E402
+
+
+def demo_sets() -> list[tuple[str, np.ndarray, np.ndarray, int, bool]]:
+    from auditor.demo import _catalog as cat
+    from auditor.demo.generate import generate_demo
+
+    ws = generate_demo()
+    out = []
+    for sub in [cat.TOPIC, *(s.name for s in cat.STAGE2)]:
+        labels = (
+            list(cat.TOPIC_LABELS)
+            if sub == cat.TOPIC
+            else list(next(s for s in cat.STAGE2 if s.name == sub).labels)
+        )
+        code = {name: i for i, name in enumerate(labels)}
+        truth = ws.truth[ws.truth.subtask == sub]
+        votes = ws.votes[(ws.votes.subtask == sub) & ws.votes.item.isin(truth.item)]
+        rows = {item: i for i, item in enumerate(truth.item)}
+        lfs = {lf: j for j, lf in enumerate(sorted(votes.lf.unique()))}
+        L = np.full((len(rows), len(lfs)), -1)
+        L[votes.item.map(rows).to_numpy(), votes.lf.map(lfs).to_numpy()] = votes.label.map(
+            code
+        ).to_numpy()
+        out.append((f"demo/{sub}", L, truth.label.map(code).to_numpy(), len(labels), False))
+    return out
+
+
+def shared_sets(data: Path) -> list[tuple[str, np.ndarray, np.ndarray, int, bool]]:
+    out = []
+    for name, k in [("youtube", 2), ("trec", 6)]:
+        path = data / name / "train.json"
+        if not path.exists():
+            print(f"skipping {name}: {path} not found")
+            continue
+        records = json.loads(path.read_text("utf-8")).values()
+        L = np.array([r["weak_labels"] for r in records])
+        out.append((name, L, np.array([r["label"] for r in records]), k, False))
+    for name in ["crowd_product", "crowd_dog"]:
+        folder = data / name
+        if not (folder / "answer.csv").exists():
+            print(f"skipping {name}: {folder} not found")
+            continue
+        import pandas as pd
+
+        answers = pd.read_csv(folder / "answer.csv")
+        truth = pd.read_csv(folder / "truth.csv")
+        items = {q: i for i, q in enumerate(truth.question)}
+        answers = answers[answers.question.isin(items)]
+        workers = {w: j for j, w in enumerate(answers.worker.unique())}
+        classes = sorted(set(answers.answer) | set(truth.truth))
+        code = {c: i for i, c in enumerate(classes)}
+        L = np.full((len(items), len(workers)), -1)
+        L[answers.question.map(items), answers.worker.map(workers)] = answers.answer.map(code)
+        out.append((name, L, truth.truth.map(code).to_numpy(), len(classes), True))
+    return out
+
+
+def simulate(
+    L: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    *,
+    rounds: int,
+    budget: int,
+    share: float,
+    human: bool = False,
+    weights: dict[str, float] | None = None,
+) -> dict[str, float]:
+    full = np.full(L.shape[1], human)
+    P = LabelModel(k, seed=0).fit(L, full_confusion=full).predict_proba(L)
+    fused = P.argmax(axis=1)
+    correct = (fused == y).astype(float)
+    truth = correct.mean()
+    vote = MajorityVote(k).predict_proba(L)
+    top = np.isclose(vote, vote.max(axis=1, keepdims=True))
+    mv_disagrees = (L != -1).any(axis=1) & ~top[np.arange(len(fused)), fused]
+    scores = strategy_scores(P, L, mv_disagrees=mv_disagrees)
+    score, _ = combined_score(scores, weights or DEFAULT_WEIGHTS)
+    design = inclusion_probabilities(score, budget=budget, random_share=share)
+    confidence = P.max(axis=1)
+    covered, widths, wilson_widths, yields = [], [], [], []
+    rng = np.random.default_rng(1)
+    for r in range(rounds):
+        picked = draw(design, seed=r)
+        s = np.flatnonzero(picked.sampled)
+        f_all, f_s = cross_fitted(confidence, s, correct[s], weights=1 / design.pi[s], seed=r)
+        report = accuracy_report(correct[s], design.pi[s], picked.from_random[s], f_s, f_all=f_all)
+        est = report.headline_estimate
+        covered.append(est.low <= truth <= est.high)
+        widths.append(est.high - est.low)
+        uniform = rng.choice(len(y), size=budget, replace=False)
+        low, high = wilson_interval(int(correct[uniform].sum()), budget)
+        wilson_widths.append(high - low)
+        yields.append((1 - correct[s]).mean() / max(1 - truth, 1e-12))
+    # feedback: one round's audited labels as gold
+    picked = draw(design, seed=10_000)
+    s = np.flatnonzero(picked.sampled)
+    gold = np.full(len(y), -1)
+    gold[s] = y[s]
+    rest = np.setdiff1d(np.arange(len(y)), s)
+    after = LabelModel(k, seed=0).fit(L, gold=gold, full_confusion=full).predict(L)
+    return {
+        "items": len(y),
+        "accuracy": truth,
+        "coverage": float(np.mean(covered)),
+        "width_ratio": float(np.mean(widths) / np.mean(wilson_widths)),
+        "yield": float(np.mean(yields)),
+        "before": float((fused[rest] == y[rest]).mean()),
+        "after": float((after[rest] == y[rest]).mean()),
+        "estimator": report.headline,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--budget", type=int, default=300)
+    parser.add_argument("--random-share", type=float, default=0.2)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--only", default="", help="comma-separated set names")
+    parser.add_argument(
+        "--weights", default="", help='strategy weights as JSON, e.g. {"entropy": 1}'
+    )
+    args = parser.parse_args()
+    sets = demo_sets() + shared_sets(args.data)
+    if args.only:
+        sets = [s for s in sets if s[0] in args.only.split(",")]
+    print(
+        f"{args.rounds} rounds of {args.budget} items ({args.random_share:.0%} uniform); "
+        "targets: coverage >= 0.94, width ratio < 1, yield >= 2"
+    )
+    print(
+        f"{'set':<22}{'items':>7}{'acc':>7}{'cover':>7}{'width':>7}{'yield':>7}"
+        f"{'before':>8}{'after':>7}  estimator"
+    )
+    weights = json.loads(args.weights) if args.weights else None
+    for name, L, y, k, human in sets:
+        r = simulate(
+            L,
+            y,
+            k,
+            rounds=args.rounds,
+            budget=args.budget,
+            share=args.random_share,
+            human=human,
+            weights=weights,
+        )
+        print(
+            f"{name:<22}{r['items']:>7}{r['accuracy']:>7.3f}{r['coverage']:>7.3f}"
+            f"{r['width_ratio']:>7.2f}{r['yield']:>7.2f}{r['before']:>8.3f}{r['after']:>7.3f}"
+            f"  {r['estimator']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
