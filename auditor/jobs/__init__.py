@@ -41,15 +41,27 @@ class Job:
 
 def registered_jobs() -> dict[str, Job]:
     """The implemented jobs, in pipeline order; the others are added as they are built."""
+    from auditor.jobs.audit_sample import run_audit_sample
     from auditor.jobs.fuse import run_fuse  # imports torch: only when jobs are wanted
     from auditor.jobs.metrics import run_metrics
+    from auditor.jobs.rules import run_rules
 
     jobs: list[Job] = [
         Job("fuse", "fit the label model per subtask; write fused labels", run_fuse),
         Job(
+            "rules",
+            "check subtask-boundary rules; write violations and rules.violations metrics",
+            run_rules,
+        ),
+        Job(
             "metrics",
             "LF health, agreement, calibration, drift and accuracy per window; alerts",
             run_metrics,
+        ),
+        Job(
+            "audit-sample",
+            "draw an audit round: uncertainty-targeted items plus a uniform share",
+            run_audit_sample,
         ),
     ]
     order = {name: i for i, name in enumerate(PIPELINE)}

@@ -29,6 +29,11 @@ EXPECTED_TABLES = {
     "quarantine",
     "change_log",
     "lf_estimates",
+    "audit_rounds",
+    "audit_population",
+    "audit_queue",
+    "adjudications",
+    "rule_violations",
 }
 LATEST = len(load_migrations())
 
