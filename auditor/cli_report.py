@@ -7,8 +7,9 @@ import functools
 import json
 import math
 
-from auditor.audit.report import SubtaskAccuracy, round_accuracy
+from auditor.audit.report import SubtaskAccuracy
 from auditor.jobs import Job
+from auditor.jobs.audit_estimates import accuracy_by_subtask
 from auditor.jobs.audit_sample import STRATA, RoundOptions, run_audit_sample
 from auditor.jobs.runner import run_job
 from auditor.settings import Settings
@@ -87,30 +88,6 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(report_text(data, results))
     return 0
-
-
-def accuracy_by_subtask(data: RoundData) -> list[SubtaskAccuracy]:
-    out = []
-    for subtask_id, name in sorted(data.subtask_names.items()):
-        here, bins = data.subtask_id == subtask_id, data.bin_subtask == subtask_id
-        if not here.any():
-            continue
-        out.append(
-            round_accuracy(
-                subtask=name,
-                classes=data.labels.get(subtask_id, ()),
-                fused=data.fused_label[here],
-                confidence=data.confidence[here],
-                pi=data.pi[here],
-                from_random=data.from_random[here],
-                audited=data.audited[here],
-                bin_label=data.bin_label[bins],
-                bin_items=data.bin_items[bins],
-                bin_confidence=data.bin_confidence[bins],
-                seed=data.round_id,
-            )
-        )
-    return out
 
 
 def report_text(data: RoundData, results: list[SubtaskAccuracy]) -> str:

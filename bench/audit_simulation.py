@@ -155,7 +155,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--budget", type=int, default=300)
-    parser.add_argument("--random-share", type=float, default=0.2)
+    parser.add_argument(
+        "--random-share",
+        default="0.2",
+        help="uniform share(s) of the budget, comma-separated: what each split buys",
+    )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--only", default="", help="comma-separated set names")
     parser.add_argument(
@@ -165,31 +169,33 @@ def main() -> None:
     sets = demo_sets() + shared_sets(args.data)
     if args.only:
         sets = [s for s in sets if s[0] in args.only.split(",")]
+    shares = [float(x) for x in args.random_share.split(",")]
     print(
-        f"{args.rounds} rounds of {args.budget} items ({args.random_share:.0%} uniform); "
+        f"{args.rounds} rounds of {args.budget} items; share = uniform part of the budget; "
         "targets: coverage >= 0.94, width ratio < 1, yield >= 2"
     )
     print(
-        f"{'set':<22}{'items':>7}{'acc':>7}{'cover':>7}{'width':>7}{'yield':>7}"
+        f"{'set':<22}{'share':>6}{'items':>7}{'acc':>7}{'cover':>7}{'width':>7}{'yield':>7}"
         f"{'before':>8}{'after':>7}  estimator"
     )
     weights = json.loads(args.weights) if args.weights else None
     for name, L, y, k, human in sets:
-        r = simulate(
-            L,
-            y,
-            k,
-            rounds=args.rounds,
-            budget=args.budget,
-            share=args.random_share,
-            human=human,
-            weights=weights,
-        )
-        print(
-            f"{name:<22}{r['items']:>7}{r['accuracy']:>7.3f}{r['coverage']:>7.3f}"
-            f"{r['width_ratio']:>7.2f}{r['yield']:>7.2f}{r['before']:>8.3f}{r['after']:>7.3f}"
-            f"  {r['estimator']}"
-        )
+        for share in shares:
+            r = simulate(
+                L,
+                y,
+                k,
+                rounds=args.rounds,
+                budget=args.budget,
+                share=share,
+                human=human,
+                weights=weights,
+            )
+            print(
+                f"{name:<22}{share:>6.2f}{r['items']:>7}{r['accuracy']:>7.3f}"
+                f"{r['coverage']:>7.3f}{r['width_ratio']:>7.2f}{r['yield']:>7.2f}"
+                f"{r['before']:>8.3f}{r['after']:>7.3f}  {r['estimator']}"
+            )
 
 
 if __name__ == "__main__":

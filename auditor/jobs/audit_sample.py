@@ -27,8 +27,10 @@ from auditor.audit.sampling import (
     strategy_scores,
 )
 from auditor.jobs import JobOutcome
+from auditor.jobs.audit_estimates import accuracy_by_subtask, estimate_rows
 from auditor.settings import Settings
 from auditor.store import Store
+from auditor.store.audit_report_io import latest_round_id, read_round
 from auditor.store.audit_sample_io import (
     RoundRecord,
     SamplingInputs,
@@ -37,6 +39,7 @@ from auditor.store.audit_sample_io import (
     write_round,
 )
 from auditor.store.fusion_io import list_subtasks
+from auditor.store.metrics_io import replace_window_metrics
 from fusion import MajorityVote
 
 STRATA = ("subtask", "class", "window")
@@ -74,7 +77,8 @@ def run_audit_sample(
         if options.task is None or task == options.task:
             tasks.setdefault((task_id, task), []).append(subtask_id)
     read = written = 0
-    for (task_id, _task), subtask_ids in tasks.items():
+    for (task_id, task), subtask_ids in tasks.items():
+        written += _record_estimates(store, task, job_run_id)
         with store.connect() as con:
             parts = [read_sampling_inputs(con, task_id, s) for s in subtask_ids]
         parts = [p for p in parts if p.eligible.any()]
@@ -85,6 +89,21 @@ def run_audit_sample(
     if not read:
         return JobOutcome(skipped_reason="no fused labels to audit yet (run fuse first)")
     return JobOutcome(rows_read=read, rows_written=written)
+
+
+def _record_estimates(store: Store, task: str, job_run_id: int | None) -> int:
+    """Metric rows of the task's newest audited round (replacing that round's rows)."""
+    with store.connect() as con:
+        round_id = latest_round_id(con, task)
+        if round_id is None:
+            return 0
+        data = read_round(con, round_id)
+    rows = estimate_rows(data, accuracy_by_subtask(data))
+    if rows:
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with store.transaction() as con:
+            replace_window_metrics(con, task, rows, job_run_id=job_run_id, computed_at=now)
+    return len(rows)
 
 
 def _round(

@@ -10,7 +10,8 @@ alert rows. An alert's identity is (metric, scope, key). Thresholds are the
 - ``calibration.ece`` (top-label expected calibration error): warning when value > ece
   and it rests on at least min_items_for_ece labelled items (fewer: binning noise).
 - agreement between people, or between the model and people: ``agreement.fleiss_kappa``,
-  ``agreement.krippendorff_alpha`` (human LFs) and ``agreement.model_vs_audit_kappa``:
+  ``agreement.krippendorff_alpha`` (human LFs), the same among auditors
+  (``agreement.auditor_*``) and ``agreement.model_vs_audit_kappa``:
   warning when value < kappa. Agreement among heuristic LFs (lf_pair_kappa,
   lf_kappa_mean) is reported, not alerted: two unipolar LFs of different labels have
   kappa 0 by construction wherever they overlap.
@@ -71,7 +72,13 @@ def evaluated_keys(rows: Sequence[MetricRow]) -> set[Identity]:
 
 
 KAPPA_METRICS = frozenset(
-    {"agreement.fleiss_kappa", "agreement.krippendorff_alpha", "agreement.model_vs_audit_kappa"}
+    {
+        "agreement.fleiss_kappa",
+        "agreement.krippendorff_alpha",
+        "agreement.model_vs_audit_kappa",
+        "agreement.auditor_fleiss_kappa",
+        "agreement.auditor_krippendorff_alpha",
+    }
 )
 
 

@@ -5,7 +5,8 @@ Families and their metric names (scope = the subtask, key = what is measured):
   details: chance), contribution, coverage_change (vs the reference windows); the label
   model's lf.model_accuracy / lf.model_propensity once, for all time (window NULL).
 - agreement.*: lf_kappa_mean (key "lfs", pair matrix for all time as lf_pair_kappa rows),
-  fleiss_kappa / krippendorff_alpha / percent_agreement among human LFs (key "humans"),
+  fleiss_kappa / krippendorff_alpha / percent_agreement among human LFs (key "humans")
+  and, as auditor_*, among auditors on items several of them checked (key "auditors"),
   model_vs_audit_kappa (key "fused"); annotator.accuracy per human LF; consistency.
   cross_subtask (key = parent subtask) for refinements.
 - calibration.*: ece (details: reliability bins), adaptive_ece, classwise_ece,
@@ -202,6 +203,11 @@ def _agreement_rows(data: SubtaskInputs, items: np.ndarray) -> Iterator[tuple[st
         human = L[:, data.human].astype(np.int64)
         for name, estimate in agreement.human_agreement(human, n_classes=k).items():
             yield f"agreement.{name}", "humans", estimate
+    if data.auditor_labels is not None:
+        ratings = data.auditor_labels[items]
+        if ((ratings >= 0).sum(axis=1) >= 2).any():
+            for name, estimate in agreement.human_agreement(ratings, n_classes=k).items():
+                yield f"agreement.auditor_{name}", "auditors", estimate
     audited = data.audited[items]
     yield (
         "agreement.model_vs_audit_kappa",

@@ -41,7 +41,9 @@ class SubtaskInputs:
     when absent); log_pi (k,) and log_emission (n_lfs, k, k) of the latest fit, or None;
     parent: (parent subtask name, label code it refines) for a refinement, else None;
     parent_fused: int (n_items,) fused label of the parent subtask, -1 unknown;
-    attributes: item attribute name -> ("numerical" | "categorical", values (n_items,))."""
+    attributes: item attribute name -> ("numerical" | "categorical", values (n_items,));
+    auditor_labels: int (n_items, n_auditors) each auditor's latest label, -1 = none
+    (items at least two auditors labelled; None when there are none)."""
 
     task: str
     subtask: str
@@ -65,6 +67,7 @@ class SubtaskInputs:
     lf_counts: LFCounts
     n_items_per_window: np.ndarray
     attributes: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+    auditor_labels: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from auditor.metrics.inputs import LFCounts, SubtaskInputs
 from auditor.metrics.rows import MetricRow, finite_or_none
+from auditor.store.audit_queue_io import auditor_agreement_pairs
 from auditor.store.connection import Connection
 from auditor.store.fusion_io import read_subtask_matrix
 
@@ -113,7 +114,19 @@ def read_subtask_inputs(
         lf_counts=_lf_counts(con, subtask_id, matrix.lf_ids, k, origin, width_us),
         n_items_per_window=np.bincount(window, minlength=n_windows),
         attributes=read_item_attributes(con, task_id, matrix.item_ids),
+        auditor_labels=_auditor_labels(con, subtask_id, matrix.item_ids),
     )
+
+
+def _auditor_labels(con: Connection, subtask_id: int, item_ids: np.ndarray) -> np.ndarray | None:
+    """(n_items, n_auditors) latest label per auditor on items two or more auditors did."""
+    pairs = auditor_agreement_pairs(con, subtask_id)
+    if not pairs.auditors:
+        return None
+    labels = np.full((len(item_ids), len(pairs.auditors)), -1, dtype=np.int64)
+    keep = np.isin(pairs.item_ids, item_ids)
+    labels[np.searchsorted(item_ids, pairs.item_ids[keep])] = pairs.labels[keep]
+    return labels
 
 
 ATTRIBUTE_STATS_SQL = """

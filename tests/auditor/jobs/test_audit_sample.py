@@ -143,9 +143,25 @@ def test_audited_round_gives_estimates_that_cover_the_truth(
         "random_share_wilson",
     }
     assert headline["ess"] > 0
-    # audited items are not sampled again until their votes change
+    # audited items are not sampled again until their votes change; the next round first
+    # records the audited round's estimates as metric rows
     sampled_again = _round(store, settings, budget_items=60)
     assert sampled_again > 0
+    [(value, low, high, details)] = rows(
+        store,
+        "SELECT value, ci_low, ci_high, details FROM metrics "
+        "WHERE metric = 'accuracy.audit_active_inference' AND scope = 'topic' AND key = 'fused'",
+    )
+    assert (value, low, high) == pytest.approx(
+        (headline["value"], headline["low"], headline["high"])
+    )
+    assert json.loads(details)["round_id"] == 1 and json.loads(details)["headline"] is True
+    classes = rows(
+        store,
+        "SELECT DISTINCT key FROM metrics WHERE metric = 'accuracy.audit_horvitz_thompson' "
+        "AND scope = 'topic'",
+    )
+    assert ("class:billing",) in classes
     [(repeats,)] = rows(
         store,
         "SELECT count(*) FROM audit_queue q WHERE q.round_id > 1 AND EXISTS (SELECT 1 FROM "

@@ -168,3 +168,35 @@ def test_degenerate_data_gives_nan_with_reasons_not_a_failed_job(
         "AND window_start IS NOT NULL ORDER BY window_start",
     )
     assert coverage == [(1.0,), (0.0,), (0.0,), (0.0,), (0.0,), (0.0,)]
+
+
+def test_agreement_between_auditors_is_measured(tickets: Store, tmp_path: Path) -> None:
+    same_day = "item,split,created_at,channel\n" + "".join(
+        f"s{i},train,2026-11-02T0{i}:00:00,email\n" for i in range(1, 7)
+    )
+    ingest(tickets, write(tmp_path, "items2.csv", same_day), kind="items")
+    votes = "item,lf,label\n" + "".join(f"s{i},kw_bill,billing\n" for i in range(1, 7))
+    ingest(tickets, write(tmp_path, "v2.csv", votes), kind="votes")
+    # two auditors on six items of topic (codes: billing 0, technical 1): they agree on 5
+    with tickets.transaction() as con:
+        for i, (a, b) in enumerate([(0, 0), (0, 0), (1, 1), (0, 0), (1, 1), (0, 1)], start=1):
+            for auditor, label in (("ana", a), ("bo", b)):
+                con.execute(
+                    "INSERT INTO corrections (item_id, subtask_id, label, auditor, submitted_at) "
+                    "SELECT item_id, 1, ?, ?, now() FROM items WHERE external_id = ?",
+                    [label, auditor, f"s{i}"],
+                )
+    settings = load_settings(env={}, overrides={"db_path": tmp_path / "unused.duckdb"})
+    run_metrics(tickets, settings)
+    found = dict(
+        rows(
+            tickets,
+            "SELECT metric, value FROM metrics WHERE key = 'auditors' AND scope = 'topic' "
+            "AND window_start = TIMESTAMP '2026-11-02'",
+        )
+    )
+    # percent agreement 5/6; Fleiss: pooled shares 7/12 and 5/12, P_e = 74/144 = 37/72,
+    # kappa = (5/6 - 37/72) / (1 - 37/72) = (23/72) / (35/72) = 23/35
+    assert found["agreement.auditor_percent_agreement"] == pytest.approx(5 / 6)
+    assert found["agreement.auditor_fleiss_kappa"] == pytest.approx(23 / 35)
+    assert "agreement.auditor_krippendorff_alpha" in found
