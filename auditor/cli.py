@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from auditor import cli_output as out
 from auditor.audit.submissions import SubmissionError
 from auditor.cli_audit import add_audit_parser, cmd_audit
+from auditor.cli_common import emit, open_store
 from auditor.cli_report import add_report_parser, cmd_report
 from auditor.demo.workspace import DemoExistsError, build_demo
 from auditor.ingest import formats
@@ -147,31 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _store(settings: Settings, *, migrate: bool = True) -> Store:
-    store = Store(
-        settings.db_path,
-        lock_timeout_s=settings.lock_timeout_s,
-        memory_limit=settings.duckdb_memory_limit,
-    )
-    if migrate:
-        with store.connect() as con:
-            apply_migrations(con)
-    return store
-
-
-def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(payload, default=str, indent=2))
-    else:
-        print(text)
-
-
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.db_path, lock_timeout_s=settings.lock_timeout_s)
     with store.connect() as con:
         applied = apply_migrations(con)
         version = read_status(con).schema_version
-    _emit(
+    emit(
         args,
         {"db": str(settings.db_path), "applied": applied, "schema_version": version},
         f"{settings.db_path}: schema version {version}"
@@ -181,10 +162,10 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    store = _store(settings)
+    store = open_store(settings)
     if args.kind == "tasks":
         report = ingest_tasks_file(store, args.file)
-        _emit(args, asdict(report), out.tasks_report(args.file, report))
+        emit(args, asdict(report), out.tasks_report(args.file, report))
         return 0
     if args.kind in FILE_KINDS:
         ingest_report = ingest_file(
@@ -196,7 +177,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             register=getattr(args, "register", False),
             currency=settings.currency,
         )
-        _emit(args, asdict(ingest_report), out.ingest_report(ingest_report, args.task))
+        emit(args, asdict(ingest_report), out.ingest_report(ingest_report, args.task))
         return 0
     if args.kind == "wrench":
         bundle = formats.read_wrench(args.directory, task=args.task)
@@ -209,7 +190,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             args.file, task=args.task or args.file.resolve().parent.name, truth_path=args.truth
         )
     result = ingest_bundle(store, bundle, chunk_rows=settings.ingest_chunk_rows)
-    _emit(
+    emit(
         args,
         asdict(result),
         "\n".join(
@@ -228,7 +209,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             print(f"Demo logins are in {logins}:\n" + logins.read_text("utf-8"))
         return 0
     report = build_demo(settings, n_items=args.items, seed=args.seed, force=args.force)
-    _emit(args, asdict(report), out.demo_report(report, settings))
+    emit(args, asdict(report), out.demo_report(report, settings))
     return 0
 
 
@@ -245,7 +226,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    store = _store(settings)
+    store = open_store(settings)
     selected = list(jobs.values()) if args.job == "all" else [jobs[args.job]]
     if not selected:
         print("No jobs are implemented yet; nothing to run. " + out.job_list(jobs, PIPELINE))
@@ -266,7 +247,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from auditor.scheduler import run_scheduler
 
-    run_scheduler(_store(settings), settings)
+    run_scheduler(open_store(settings), settings)
     return 0
 
 
@@ -275,14 +256,14 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
 
     from auditor.service import dashboard_command
 
-    _store(settings)
+    open_store(settings)
     return subprocess.call(dashboard_command(settings, port=args.port))
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from auditor.service import serve
 
-    _store(settings)
+    open_store(settings)
     return serve(settings, port=args.port, config=args.config)
 
 
@@ -290,14 +271,14 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from auditor.export import export_labels
 
     report = export_labels(
-        _store(settings),
+        open_store(settings),
         args.out,
         fmt=args.format,
         task=args.task,
         subtask=args.subtask,
         min_confidence=args.min_confidence,
     )
-    _emit(
+    emit(
         args,
         asdict(report),
         f"wrote {report.rows} labels ({report.auditor_rows} from "
@@ -310,23 +291,23 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.db_path.exists():
         print(f"{settings.db_path} does not exist yet: run `labelwatch init` or `labelwatch demo`.")
         return 0
-    with _store(settings, migrate=False).connect() as con:
+    with open_store(settings, migrate=False).connect() as con:
         status = read_status(con)
-    _emit(args, asdict(status), out.status_text(status, settings.db_path))
+    emit(args, asdict(status), out.status_text(status, settings.db_path))
     return 0
 
 
 def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> int:
-    with _store(settings).connect() as con:
+    with open_store(settings).connect() as con:
         rows = quarantine_rows(con, ingestion_id=args.ingestion, limit=args.limit)
-    _emit(args, rows, out.quarantine_text(rows))
+    emit(args, rows, out.quarantine_text(rows))
     return 0
 
 
 def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
-    with _store(settings).connect() as con:
+    with open_store(settings).connect() as con:
         rows = list_alerts(con, state=args.state, limit=args.limit)
-    _emit(args, rows, out.alerts_text(rows))
+    emit(args, rows, out.alerts_text(rows))
     return 0
 
 

@@ -8,7 +8,6 @@ AUDIT_COMMANDS, whose handlers take (args, settings) and return the exit status.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -16,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from auditor.audit.submissions import read_submissions
+from auditor.cli_common import emit, open_store
 from auditor.cli_report import add_sample_parser, cmd_audit_sample
 from auditor.settings import Settings
-from auditor.store import Store, apply_migrations
 from auditor.store.audit_io import (
     SubmitReport,
     adjudicate,
@@ -71,36 +70,18 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     return AUDIT_COMMANDS[args.action](args, settings)
 
 
-def _store(settings: Settings) -> Store:
-    store = Store(
-        settings.db_path,
-        lock_timeout_s=settings.lock_timeout_s,
-        memory_limit=settings.duckdb_memory_limit,
-    )
-    with store.connect() as con:
-        apply_migrations(con)
-    return store
-
-
-def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(payload, default=str, indent=2))
-    else:
-        print(text)
-
-
 def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
-    with _store(settings).connect() as con:
+    with open_store(settings).connect() as con:
         rows = list_queue(
             con, task=args.task, auditor=args.auditor, state=args.state, limit=args.limit
         )
-    _emit(args, rows, queue_text(rows))
+    emit(args, rows, queue_text(rows))
     return 0
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     rows = read_submissions(args.file, task=args.task)
-    with _store(settings).connect() as con:
+    with open_store(settings).connect() as con:
         report = submit_corrections(
             con,
             rows,
@@ -109,7 +90,7 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
             hourly_rate=settings.audit_hourly_rate,
             currency=settings.currency,
         )
-    _emit(args, asdict(report), submit_text(report, args.file))
+    emit(args, asdict(report), submit_text(report, args.file))
     return 0
 
 
@@ -120,7 +101,7 @@ def cmd_adjudicate(args: argparse.Namespace, settings: Settings) -> int:
     user = users.get(args.admin)
     if users and (user is None or not user.can("admin")):
         raise UserError(f"{args.admin!r} is not an admin in {settings.users_file}")
-    with _store(settings).connect() as con:
+    with open_store(settings).connect() as con:
         row = adjudicate(
             con,
             args.item,
@@ -131,7 +112,7 @@ def cmd_adjudicate(args: argparse.Namespace, settings: Settings) -> int:
             now=datetime.now(UTC),
             task=args.task,
         )
-    _emit(
+    emit(
         args,
         row,
         f"{row['task']}/{row['subtask']} {row['item']}: {row['label']} "
@@ -141,9 +122,9 @@ def cmd_adjudicate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_disputes(args: argparse.Namespace, settings: Settings) -> int:
-    with _store(settings).connect() as con:
+    with open_store(settings).connect() as con:
         rows = needs_adjudication(con, task=args.task)
-    _emit(args, rows, disputes_text(rows))
+    emit(args, rows, disputes_text(rows))
     return 0
 
 

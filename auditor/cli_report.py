@@ -8,12 +8,12 @@ import json
 import math
 
 from auditor.audit.report import SubtaskAccuracy
+from auditor.cli_common import open_store
 from auditor.jobs import Job
 from auditor.jobs.audit_estimates import accuracy_by_subtask
 from auditor.jobs.audit_sample import STRATA, RoundOptions, run_audit_sample
 from auditor.jobs.runner import run_job
 from auditor.settings import Settings
-from auditor.store import Store, apply_migrations
 from auditor.store.audit_report_io import RoundData, latest_round_id, read_round
 
 
@@ -42,13 +42,6 @@ def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     report.add_argument("--json", action="store_true")
 
 
-def _store(settings: Settings) -> Store:
-    store = Store(settings.db_path, lock_timeout_s=settings.lock_timeout_s)
-    with store.connect() as con:
-        apply_migrations(con)
-    return store
-
-
 def cmd_audit_sample(args: argparse.Namespace, settings: Settings) -> int:
     options = RoundOptions(
         budget_items=args.items,
@@ -62,7 +55,7 @@ def cmd_audit_sample(args: argparse.Namespace, settings: Settings) -> int:
     job = Job(
         "audit-sample", "draw an audit round", functools.partial(run_audit_sample, options=options)
     )
-    result = run_job(_store(settings), settings, job, task=args.task)
+    result = run_job(open_store(settings), settings, job, task=args.task)
     payload = {"status": result.status, "sampled": result.outcome and result.outcome.rows_written}
     if args.json:
         print(json.dumps({**payload, "error": result.error}))
@@ -76,7 +69,7 @@ def cmd_audit_sample(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    with _store(settings).connect() as con:
+    with open_store(settings).connect() as con:
         round_id = args.round if args.round is not None else latest_round_id(con, args.task)
         if round_id is None:
             print("No audited round yet: `labelwatch audit sample`, then audit the queue.")

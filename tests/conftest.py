@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from auditor.demo.workspace import build_demo
 from auditor.ingest.service import ingest_file, ingest_tasks_file
+from auditor.settings import Settings, load_settings
 from auditor.store import Store, apply_migrations
 from auditor.store.loading import IngestReport
 
@@ -71,3 +73,17 @@ def ingest(
 def rows(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     with store.connect() as con:
         return con.execute(sql, list(params)).fetchall()
+
+
+def demo_workspace(directory: Path, *, n_items: int) -> tuple[Store, Settings]:
+    """The demo workspace built into directory (database, users file, demo files)."""
+    settings = load_settings(
+        env={},
+        overrides={
+            "db_path": directory / "lw.duckdb",
+            "users_file": directory / "users.toml",
+            "demo_dir": directory / "demo",
+        },
+    )
+    build_demo(settings, n_items=n_items)
+    return Store(settings.db_path), settings

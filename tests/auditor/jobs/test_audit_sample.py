@@ -12,30 +12,19 @@ import pytest
 
 from auditor.audit.submissions import Submission
 from auditor.cli import main
-from auditor.demo.workspace import build_demo
 from auditor.jobs.audit_sample import RoundOptions, run_audit_sample
 from auditor.jobs.fuse import run_fuse
-from auditor.settings import Settings, load_settings
+from auditor.settings import Settings
 from auditor.store import Store
 from auditor.store.audit_io import submit_corrections
-from tests.conftest import rows
+from tests.conftest import demo_workspace, rows
 
 N_ITEMS = 3000
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Settings]:
-    directory = tmp_path_factory.mktemp("audit")
-    settings = load_settings(
-        env={},
-        overrides={
-            "db_path": directory / "lw.duckdb",
-            "users_file": directory / "users.toml",
-            "demo_dir": directory / "demo",
-        },
-    )
-    build_demo(settings, n_items=N_ITEMS)
-    store = Store(settings.db_path)
+    store, settings = demo_workspace(tmp_path_factory.mktemp("audit"), n_items=N_ITEMS)
     run_fuse(store, settings)
     return store, settings
 

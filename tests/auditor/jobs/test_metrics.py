@@ -8,30 +8,19 @@ from pathlib import Path
 import pytest
 
 from auditor.demo import _catalog as cat
-from auditor.demo.workspace import build_demo
 from auditor.jobs import registered_jobs
 from auditor.jobs.metrics import parse_window, run_metrics
 from auditor.jobs.runner import run_job
 from auditor.settings import Settings, load_settings
 from auditor.store import Store
-from tests.conftest import ingest, rows, write
+from tests.conftest import demo_workspace, ingest, rows, write
 
 N_ITEMS = 8000  # 35 days: ~230 items a day, enough for a daily drift test to see the shift
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Settings]:
-    directory = tmp_path_factory.mktemp("metrics")
-    settings = load_settings(
-        env={},
-        overrides={
-            "db_path": directory / "lw.duckdb",
-            "users_file": directory / "users.toml",
-            "demo_dir": directory / "demo",
-        },
-    )
-    build_demo(settings, n_items=N_ITEMS)
-    store = Store(settings.db_path)
+    store, settings = demo_workspace(tmp_path_factory.mktemp("metrics"), n_items=N_ITEMS)
     jobs = registered_jobs()
     assert run_job(store, settings, jobs["fuse"]).status == "succeeded"
     result = run_job(store, settings, jobs["metrics"])
