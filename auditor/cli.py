@@ -14,6 +14,7 @@ from pathlib import Path
 from auditor import cli_output as out
 from auditor.audit.submissions import SubmissionError
 from auditor.cli_audit import add_audit_parser, cmd_audit
+from auditor.cli_budget import BudgetInputError, add_budget_parser, cmd_budget
 from auditor.cli_common import emit, open_store
 from auditor.cli_report import add_report_parser, cmd_report
 from auditor.demo.workspace import DemoExistsError, build_demo
@@ -31,6 +32,7 @@ from auditor.store.queries import quarantine_rows, read_status
 from auditor.users import ROLES, UserError, load_users, make_user, save_users
 
 USER_ERRORS = (
+    BudgetInputError,
     SubmissionError,
     UnreadableInputError,
     UnknownTaskError,
@@ -125,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_parser(sub)
     add_report_parser(sub)
+    add_budget_parser(sub)
 
     users = sub.add_parser("users", help="manage dashboard users")
     users_sub = users.add_subparsers(dest="action", required=True)
@@ -338,6 +341,7 @@ COMMANDS = {
     "alerts": cmd_alerts,
     "audit": cmd_audit,
     "report": cmd_report,
+    "budget": cmd_budget,
     "users": cmd_users,
 }
 

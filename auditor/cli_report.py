@@ -36,9 +36,11 @@ def add_sample_parser(actions: argparse._SubParsersAction[argparse.ArgumentParse
 
 def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = sub.add_parser("report", help="estimates from the audits")
-    report.add_argument("what", choices=["accuracy"])
+    report.add_argument("what", choices=["accuracy", "budget"])
     report.add_argument("--task")
-    report.add_argument("--round", type=int, help="round id (default: the newest audited)")
+    report.add_argument(
+        "--round", type=int, help="accuracy: round id (default: the newest audited)"
+    )
     report.add_argument("--json", action="store_true")
 
 
@@ -69,6 +71,10 @@ def cmd_audit_sample(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    if args.what == "budget":
+        from auditor.cli_budget import cmd_report_budget
+
+        return cmd_report_budget(args, settings)
     with open_store(settings).connect() as con:
         round_id = args.round if args.round is not None else latest_round_id(con, args.task)
         if round_id is None:

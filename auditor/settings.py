@@ -39,6 +39,9 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
         "worse_than_chance_margin": 0.0,
         # an ECE from fewer labelled items is mostly binning noise: reported, not alerted
         "min_items_for_ece": 100,
+        # a rise of the cost per correct label (trailing window vs the one before) above
+        # this share alerts
+        "cost_per_correct_jump_relative": 0.5,
     }
 )
 
@@ -77,7 +80,15 @@ class Settings:
     audit_hourly_rate: float = 30.0
     schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    # Budgets and goals per task, synced into the database by the budget job:
+    # [budget.<task>] name, amount, currency, period_start, period_end, goals = [{kind,
+    # target, params}] (see README). The forecast uses the last budget_trailing_days.
     budget: Mapping[str, Any] = field(default_factory=dict)
+    budget_trailing_days: int = 14
+    budget_forecast_method: str = "mean"
+    # "as of" day of the budget figures (ISO date); empty: the task's newest data
+    # (items, events), never after today
+    budget_as_of: str = ""
 
     @property
     def data_dir(self) -> Path:

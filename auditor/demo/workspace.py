@@ -133,6 +133,7 @@ def _add_budget_and_goals(store: Store, demo: DemoWorkspace) -> None:
             currency=budget["currency"],
             period_start=_date(budget["period_start"]),
             period_end=_date(budget["period_end"]),
+            changed_by="demo",
         )
         for goal in demo.goals:
             add_goal(

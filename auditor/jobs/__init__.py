@@ -42,6 +42,7 @@ class Job:
 def registered_jobs() -> dict[str, Job]:
     """The implemented jobs, in pipeline order; the others are added as they are built."""
     from auditor.jobs.audit_sample import run_audit_sample
+    from auditor.jobs.budget import run_budget
     from auditor.jobs.fuse import run_fuse  # imports torch: only when jobs are wanted
     from auditor.jobs.metrics import run_metrics
     from auditor.jobs.rules import run_rules
@@ -57,6 +58,11 @@ def registered_jobs() -> dict[str, Job]:
             "metrics",
             "LF health, agreement, calibration, drift and accuracy per window; alerts",
             run_metrics,
+        ),
+        Job(
+            "budget",
+            "effort, spend, savings, burn-down and goal status per task; budget alerts",
+            run_budget,
         ),
         Job(
             "audit-sample",

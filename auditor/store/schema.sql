@@ -389,3 +389,22 @@ CREATE TABLE rule_violations (
     labels VARCHAR NOT NULL,
     detail VARCHAR
 );
+
+-- migration: 5 budget history
+-- Every change of a budget (creation included): what it was set to, when and by whom.
+-- Goals keep their history in `goals` itself: a replaced goal is deactivated, not deleted.
+CREATE TABLE budget_history (
+    budget_id INTEGER NOT NULL,
+    task_id INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    amount DECIMAL(18, 4) NOT NULL,
+    currency VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    period_end DATE NOT NULL,
+    changed_at TIMESTAMP NOT NULL,
+    changed_by VARCHAR NOT NULL
+);
+INSERT INTO budget_history
+SELECT budget_id, task_id, name, amount, currency, period_start, period_end, created_at,
+       'migration'
+FROM budgets;
