@@ -53,12 +53,7 @@ def effort_by(events: Events, *, by: str) -> dict[str, Effort]:
     without a subtask are left out of the subtask grouping). Keys sorted."""
     if by not in ("kind", "annotator", "subtask"):
         raise ValueError(f"by must be kind, annotator or subtask, got {by!r}")
-    values = np.asarray(getattr(events, by), dtype=object)
-    return {
-        str(value): effort(events.select(values == value))
-        for value in sorted(set(values.tolist()))
-        if value != ""
-    }
+    return {key: effort(events.select(mask)) for key, mask in events.groups(by).items()}
 
 
 def rework_share(human_label: np.ndarray, audited_label: np.ndarray) -> Estimate:

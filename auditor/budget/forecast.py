@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from auditor.budget.events import to_money
 from auditor.metrics.estimate import Z95, Estimate
 
 METHODS = ("linear", "mean")
@@ -60,17 +61,16 @@ class Forecast:
 
 
 def daily_spend(
-    days: np.ndarray, costs: tuple[Decimal, ...], *, start: dt.date, end: dt.date
+    days: np.ndarray, cost_e4: np.ndarray, *, start: dt.date, end: dt.date
 ) -> list[Decimal]:
     """Exact spend per day from start to end (both included); events outside are ignored.
-    days: datetime64[D] (n,) the day of each cost."""
-    n_days = (end - start).days + 1
-    out = [Decimal(0)] * max(n_days, 0)
+    days: datetime64[D] (n,) the day of each cost; cost_e4: int64 (n,) ten-thousandths."""
+    n_days = max((end - start).days + 1, 0)
     offset = (np.asarray(days, dtype="datetime64[D]") - np.datetime64(start, "D")).astype(int)
-    for i, cost in zip(offset.tolist(), costs, strict=True):
-        if 0 <= i < n_days:
-            out[i] += cost
-    return out
+    inside = (offset >= 0) & (offset < n_days)
+    sums = np.zeros(n_days, dtype=np.int64)
+    np.add.at(sums, offset[inside], np.asarray(cost_e4, dtype=np.int64)[inside])
+    return [to_money(v) for v in sums]
 
 
 def forecast(

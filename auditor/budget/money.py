@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from auditor.budget.events import Events
+from auditor.budget.events import Events, to_money
 from auditor.metrics.estimate import Estimate
 
 ZERO = Decimal(0)
@@ -22,16 +22,19 @@ WEAK_KINDS = ("lf_development", "audit")  # the cost of weak supervision and its
 
 
 def total(events: Events) -> Decimal:
-    """Exact sum of the events' costs (Decimal 0 for no events)."""
-    return sum(events.cost, ZERO)
+    """Exact sum of the events' costs, with 4 places (0.0000 for no events)."""
+    return to_money(events.cost_e4.sum(dtype=np.int64))
 
 
 def spend_by(events: Events, *, by: str) -> dict[str, Decimal]:
     """Exact spend per value of "kind", "annotator" or "subtask" ("" = no subtask)."""
-    out: dict[str, Decimal] = {}
-    for key, cost in zip(np.asarray(getattr(events, by), dtype=object), events.cost, strict=True):
-        out[str(key)] = out.get(str(key), ZERO) + cost
-    return dict(sorted(out.items()))
+    values = np.asarray(getattr(events, by), dtype=object).astype(str)
+    if not len(values):
+        return {}
+    keys, inverse = np.unique(values, return_inverse=True)
+    sums = np.zeros(len(keys), dtype=np.int64)
+    np.add.at(sums, inverse, events.cost_e4)
+    return {str(k): to_money(v) for k, v in zip(keys, sums, strict=True)}
 
 
 def ratio(amount: Decimal, count: float) -> float:

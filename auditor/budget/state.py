@@ -148,7 +148,7 @@ def _budget_forecast(
     events: Events, budget: Budget, as_of: dt.date, options: BudgetOptions
 ) -> BudgetForecast:
     end = min(as_of, budget.period_end)
-    daily = daily_spend(events.day, events.cost, start=budget.period_start, end=end)
+    daily = daily_spend(events.day, events.cost_e4, start=budget.period_start, end=end)
     result = forecast(
         daily,
         amount=budget.amount,

@@ -20,8 +20,9 @@ from auditor.store.budgets import read_budgets, read_goals
 from auditor.store.connection import Connection
 
 EVENTS_SQL = """
-SELECT e.kind, e.annotator, coalesce(s.name, '') AS subtask, coalesce(e.item_id, -1),
-       e.seconds, e.cost, CAST(e.occurred_at AS DATE) AS day
+SELECT e.kind, e.annotator, coalesce(s.name, '') AS subtask, coalesce(e.item_id, -1) AS item_id,
+       e.seconds, CAST(e.cost * 10000 AS BIGINT) AS cost_e4,
+       CAST(e.occurred_at AS DATE) AS day
 FROM annotation_events e LEFT JOIN subtasks s USING (subtask_id)
 WHERE e.task_id = ? ORDER BY e.occurred_at, e.event_id
 """
@@ -122,18 +123,17 @@ def task_id_of(con: Connection, task: str) -> int:
 
 
 def read_events(con: Connection, task_id: int) -> Events:
-    rows = con.execute(EVENTS_SQL, [task_id]).fetchall()
-    if not rows:
+    cols = con.execute(EVENTS_SQL, [task_id]).fetchnumpy()
+    if not len(cols["cost_e4"]):
         return Events.empty()
-    kind, annotator, subtask, item, seconds, cost, day = zip(*rows, strict=True)
     return Events(
-        kind=np.array(kind, dtype=object),
-        annotator=np.array(annotator, dtype=object),
-        subtask=np.array(subtask, dtype=object),
-        item_id=np.array(item, dtype=np.int64),
-        seconds=np.array(seconds, dtype=float),
-        cost=tuple(Decimal(c) for c in cost),
-        day=np.array(day, dtype="datetime64[D]"),
+        kind=np.asarray(cols["kind"], dtype=object),
+        annotator=np.asarray(cols["annotator"], dtype=object),
+        subtask=np.asarray(cols["subtask"], dtype=object),
+        item_id=np.asarray(cols["item_id"], dtype=np.int64),
+        seconds=np.asarray(cols["seconds"], dtype=float),
+        cost_e4=np.asarray(cols["cost_e4"], dtype=np.int64),
+        day=np.asarray(cols["day"]).astype("datetime64[D]"),
     )
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from auditor.budget.events import Events
+from auditor.budget.events import Events, to_e4
 
 
 def events(rows: Sequence[tuple[str, str, str, float, str, str]]) -> Events:
@@ -21,6 +21,6 @@ def events(rows: Sequence[tuple[str, str, str, float, str, str]]) -> Events:
         subtask=np.array(subtask, dtype=object),
         item_id=np.arange(len(rows), dtype=np.int64),
         seconds=np.array(seconds, dtype=float),
-        cost=tuple(Decimal(c) for c in cost),
+        cost_e4=np.array([to_e4(Decimal(c)) for c in cost], dtype=np.int64),
         day=np.array(day, dtype="datetime64[D]"),
     )

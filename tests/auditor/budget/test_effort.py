@@ -69,6 +69,6 @@ def test_events_refuse_negative_seconds_and_mismatched_lengths() -> None:
             good.subtask,
             good.item_id,
             good.seconds,
-            good.cost,
+            good.cost_e4,
             good.day,
         )

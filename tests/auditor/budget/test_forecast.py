@@ -126,7 +126,7 @@ def test_an_exhausted_budget_names_the_day_it_ran_out() -> None:
 
 def test_daily_spend_sums_exactly_per_day_and_ignores_other_days() -> None:
     days = np.array(["2026-01-01", "2026-01-01", "2026-01-03", "2025-12-31"], "datetime64[D]")
-    costs = (Decimal("0.1"), Decimal("0.2"), Decimal("1.5"), Decimal("9"))
+    costs = np.array([1000, 2000, 15000, 90000])  # 0.1, 0.2, 1.5, 9 in ten-thousandths
     assert daily_spend(days, costs, start=START, end=dt.date(2026, 1, 3)) == [
         Decimal("0.3"),
         Decimal(0),

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auditor.budget.events import to_money
 from auditor.ingest.service import ingest_tasks_file
 from auditor.jobs import registered_jobs
 from auditor.jobs.budget import budget_state, run_budget, sync_settings_budgets
@@ -146,7 +147,7 @@ def test_an_empty_period_has_zero_spend_and_an_undefined_rate(
 ) -> None:
     add(tickets, "100")
     run_budget(tickets, job_settings(tmp_path, budget_as_of="2026-10-05"))
-    assert json.loads(metric(tickets, "budget.spent", "q4")[0][4])["amount"] == "0"
+    assert json.loads(metric(tickets, "budget.spent", "q4")[0][4])["amount"] == "0.0000"
     rate = metric(tickets, "budget.burn_rate", "q4")[0]
     assert rate[1] is None and json.loads(rate[4])["reason"] == "no spend in the period yet"
 
@@ -229,7 +230,7 @@ def test_property_ingested_spend_reconciles_to_the_cent(
             exact = sql_spend_total(con, task_id)
             read = read_events(con, task_id)
         assert exact == sum((c for c, _, _ in events), Decimal(0))
-        assert sum(read.cost, Decimal(0)) == exact
+        assert to_money(read.cost_e4.sum()) == exact
         assert (read.seconds >= 0).all()
         run_budget(store, load_settings(env={}, overrides={"db_path": store.path}))
         if events:

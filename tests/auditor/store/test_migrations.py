@@ -9,6 +9,7 @@ from auditor.store.migrations import Migration, current_version, load_migrations
 
 EXPECTED_TABLES = {
     "schema_version",
+    "budget_history",
     "tasks",
     "subtasks",
     "label_sets",
