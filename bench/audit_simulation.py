@@ -11,7 +11,13 @@ sampled items, estimate the accuracy of the fused labels". Prints, per set:
 - yield: label errors found per audited item / the error rate of a uniform sample
   (target >= 2);
 - feedback: accuracy of the fused labels on the items not audited, before and after the
-  audited labels of one round are fed back as gold.
+  audited labels of one round are fed back as gold (mean over --feedback-rounds rounds);
+- misses: which of the three targets the set misses, and by how much;
+- bound (with --bound): what any design that targets on confidence could reach with a
+  perfectly calibrated P(correct | confidence) (20 equal-mass bins of the truth): the
+  largest yield possible at all (1 / error rate when every audit finds an error, capped
+  at N / budget), and the largest yield among designs "uniform share r + (1 - confidence)^a"
+  (r in .05-.3, a in .5-8) whose oracle active-inference sd stays below the uniform one.
 Usage: python bench/audit_simulation.py [--rounds 200] [--budget 300] [--data DIR]
 """
 
@@ -105,6 +111,7 @@ def simulate(
     share: float,
     human: bool = False,
     weights: dict[str, float] | None = None,
+    feedback_rounds: int = 5,
 ) -> dict[str, float]:
     full = np.full(L.shape[1], human)
     P = LabelModel(k, seed=0).fit(L, full_confusion=full).predict_proba(L)
@@ -132,23 +139,59 @@ def simulate(
         low, high = wilson_interval(int(correct[uniform].sum()), budget)
         wilson_widths.append(high - low)
         yields.append((1 - correct[s]).mean() / max(1 - truth, 1e-12))
-    # feedback: one round's audited labels as gold
-    picked = draw(design, seed=10_000)
-    s = np.flatnonzero(picked.sampled)
-    gold = np.full(len(y), -1)
-    gold[s] = y[s]
-    rest = np.setdiff1d(np.arange(len(y)), s)
-    after = LabelModel(k, seed=0).fit(L, gold=gold, full_confusion=full).predict(L)
+    # feedback: one round's audited labels as gold, averaged over feedback_rounds rounds
+    before, after = [], []
+    for r in range(feedback_rounds):
+        s = np.flatnonzero(draw(design, seed=10_000 + r).sampled)
+        gold = np.full(len(y), -1)
+        gold[s] = y[s]
+        rest = np.setdiff1d(np.arange(len(y)), s)
+        refit = LabelModel(k, seed=0).fit(L, gold=gold, full_confusion=full).predict(L)
+        before.append((fused[rest] == y[rest]).mean())
+        after.append((refit[rest] == y[rest]).mean())
     return {
         "items": len(y),
         "accuracy": truth,
         "coverage": float(np.mean(covered)),
         "width_ratio": float(np.mean(widths) / np.mean(wilson_widths)),
         "yield": float(np.mean(yields)),
-        "before": float((fused[rest] == y[rest]).mean()),
-        "after": float((after[rest] == y[rest]).mean()),
+        "before": float(np.mean(before)),
+        "after": float(np.mean(after)),
         "estimator": report.headline,
     }
+
+
+def misses(r: dict[str, float]) -> str:
+    """The targets a result misses, each with its shortfall; "-" when it meets all three."""
+    out = []
+    if r["coverage"] < 0.94:
+        out.append(f"coverage -{0.94 - r['coverage']:.3f}")
+    if r["width_ratio"] >= 1:
+        out.append(f"width +{r['width_ratio'] - 1:.2f}")
+    if r["yield"] < 2:
+        out.append(f"yield -{2 - r['yield']:.2f}")
+    if r["after"] <= r["before"]:
+        out.append(f"feedback {r['after'] - r['before']:+.3f}")
+    return ", ".join(out) or "-"
+
+
+def confidence_bound(P: np.ndarray, y: np.ndarray, *, budget: int) -> tuple[float, float]:
+    """(largest yield possible, largest yield with oracle sd < uniform sd) for designs
+    that target on confidence; see the module doc."""
+    correct = (P.argmax(axis=1) == y).astype(float)
+    n, error = len(y), 1 - correct.mean()
+    g = np.empty(n)
+    for chunk in np.array_split(np.argsort(P.max(axis=1), kind="stable"), 20):
+        g[chunk] = correct[chunk].mean()
+    uniform_var = error * (1 - error) * (1 - budget / n) / budget
+    best = 0.0
+    for share in (0.05, 0.1, 0.2, 0.3):
+        for a in (0.5, 1, 2, 4, 8):
+            pi = inclusion_probabilities((1 - g) ** a, budget=budget, random_share=share).pi
+            var = ((1 - pi) / pi * g * (1 - g)).sum() / n**2
+            if var < uniform_var:
+                best = max(best, float((pi * (1 - g)).sum() / budget / error))
+    return min(1 / error, n / budget), best
 
 
 def main() -> None:
@@ -165,6 +208,8 @@ def main() -> None:
     parser.add_argument(
         "--weights", default="", help='strategy weights as JSON, e.g. {"entropy": 1}'
     )
+    parser.add_argument("--feedback-rounds", type=int, default=5)
+    parser.add_argument("--bound", action="store_true", help="print the confidence bound")
     args = parser.parse_args()
     sets = demo_sets() + shared_sets(args.data)
     if args.only:
@@ -172,11 +217,12 @@ def main() -> None:
     shares = [float(x) for x in args.random_share.split(",")]
     print(
         f"{args.rounds} rounds of {args.budget} items; share = uniform part of the budget; "
-        "targets: coverage >= 0.94, width ratio < 1, yield >= 2"
+        "targets: coverage >= 0.94, width ratio < 1, yield >= 2, after > before; "
+        "interval: active inference (the headline estimator)"
     )
     print(
         f"{'set':<22}{'share':>6}{'items':>7}{'acc':>7}{'cover':>7}{'width':>7}{'yield':>7}"
-        f"{'before':>8}{'after':>7}  estimator"
+        f"{'before':>8}{'after':>7}  misses"
     )
     weights = json.loads(args.weights) if args.weights else None
     for name, L, y, k, human in sets:
@@ -190,12 +236,21 @@ def main() -> None:
                 share=share,
                 human=human,
                 weights=weights,
+                feedback_rounds=args.feedback_rounds,
             )
             print(
                 f"{name:<22}{share:>6.2f}{r['items']:>7}{r['accuracy']:>7.3f}"
                 f"{r['coverage']:>7.3f}{r['width_ratio']:>7.2f}{r['yield']:>7.2f}"
-                f"{r['before']:>8.3f}{r['after']:>7.3f}  {r['estimator']}"
+                f"{r['before']:>8.3f}{r['after']:>7.3f}  {misses(r)}",
+                flush=True,
             )
+    if args.bound:
+        print("\nconfidence bound (oracle-calibrated map): yield possible / yield at sd < uniform")
+        for name, L, y, k, human in sets:
+            full = np.full(L.shape[1], human)
+            P = LabelModel(k, seed=0).fit(L, full_confusion=full).predict_proba(L)
+            most, narrow = confidence_bound(P, y, budget=args.budget)
+            print(f"{name:<22}{most:>7.2f}{narrow:>7.2f}")
 
 
 if __name__ == "__main__":

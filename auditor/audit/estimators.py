@@ -80,11 +80,20 @@ def active_inference(
     """IPW-corrected prediction (Zrnic and Candes 2024, "Active Statistical Inference",
     the active mean estimator with Poisson sampling): y, pi, f_sampled (n,) for the audited
     items, f_sum_all = sum of f over all N items.
-    theta = (f_sum_all + sum_S (y - f) / pi) / N,
-    Var = sum_S (1 - pi) / pi^2 (y - f)^2 / N^2 (the unbiased Horvitz-Thompson variance
-    estimate of the correction term; the f-sum is known exactly).
+    theta = (f_sum_all + sum_S (y - f) / pi) / N.
+    Variance: the larger of two Horvitz-Thompson estimates of the correction term's
+    variance (the f-sum is known exactly),
+        residual = sum_S (1 - pi) / pi^2 (y - f)^2 / N^2   (unbiased for any f),
+        model    = sum_S (1 - pi) / pi^2 f (1 - f) / N^2   (its expectation when f is
+                                                            calibrated),
+    Var = max(residual, model); details keep sd_residual and sd_model. Under skewed
+    weights the residual estimate alone is too small in most rounds: the rare confident
+    error that carries a weight of 1 / pi ~ 100 is usually not drawn, and its absence is
+    what makes the point estimate too high. The model term stays put in those rounds (every
+    sampled item contributes f (1 - f) > 0), and it adds nothing once the residuals show
+    that f predicts worse than it claims.
     Unbiased for any f fixed before the draw (use cross-fitted f); the better f predicts y,
-    the smaller the residuals y - f and the variance (0 when f = y)."""
+    the smaller both terms."""
     y = _unit(y, "y", binary=True)
     pi = _probabilities(pi, y.size)
     f = _unit(f_sampled, "f_sampled")
@@ -101,8 +110,10 @@ def active_inference(
         return Estimate(math.nan, reason="no audited items", details=details)
     w = 1 / pi
     theta = float((f_sum_all + (w * (y - f)).sum()) / N)
-    variance = float(((1 - pi) * w**2 * (y - f) ** 2).sum() / N**2)
-    return _normal(theta, variance, y.size, {**details, "ess": _ess(w)})
+    residual = float(((1 - pi) * w**2 * (y - f) ** 2).sum() / N**2)
+    model = float(((1 - pi) * w**2 * f * (1 - f)).sum() / N**2)
+    extra = {"ess": _ess(w), "sd_residual": math.sqrt(residual), "sd_model": math.sqrt(model)}
+    return _normal(theta, max(residual, model), y.size, {**details, **extra})
 
 
 def ppi_plus_plus(

@@ -35,15 +35,51 @@ def test_horvitz_thompson_by_hand() -> None:
 
 def test_active_inference_by_hand() -> None:
     # f = (.8, .4, .9): residuals (.2, -.4, .1), w * r = (.4, -1.6, .1), sum -1.1;
-    # theta = (8 - 1.1) / 10 = .69; Var = (.5 * 4 * .04 + .75 * 16 * .16 + 0) / 100 = .02
+    # theta = (8 - 1.1) / 10 = .69. Residual variance (.5 * 4 * .04 + .75 * 16 * .16 + 0)
+    # / 100 = .02; model variance, f (1 - f) = (.16, .24, .09):
+    # (.5 * 4 * .16 + .75 * 16 * .24 + 0) / 100 = (.32 + 2.88) / 100 = .032, the larger.
     e = active_inference(Y, PI, [0.8, 0.4, 0.9], f_sum_all=8.0, N=10)
     assert e.value == pytest.approx(0.69)
-    assert (e.low, e.high) == pytest.approx(
-        (0.69 - Z95 * math.sqrt(0.02), 0.69 + Z95 * 0.1414213562)
-    )
-    # a perfect f leaves no residual: zero variance, theta = f_sum_all / N
+    assert e.details["sd_residual"] == pytest.approx(math.sqrt(0.02))
+    assert e.details["sd_model"] == pytest.approx(math.sqrt(0.032))
+    assert e.details["sd"] == pytest.approx(math.sqrt(0.032))
+    # .69 + 1.96 * .1789 = 1.04 is clipped to 1
+    assert (e.low, e.high) == pytest.approx((0.69 - Z95 * math.sqrt(0.032), 1.0))
+    # f = .9 everywhere misses the wrong item badly: residuals (.1, -.9, .1) give
+    # (.5 * 4 * .01 + .75 * 16 * .81) / 100 = .0974 > model (.5 * 4 + .75 * 16) * .09 / 100
+    # = .0126, so the residual term decides; theta = (9 + .2 - 3.6 + 0.1) / 10 = .57
+    wrong = active_inference(Y, PI, [0.9, 0.9, 0.9], f_sum_all=9.0, N=10)
+    assert wrong.value == pytest.approx(0.57)
+    assert wrong.details["sd_model"] == pytest.approx(math.sqrt(0.0126))
+    assert wrong.details["sd"] == pytest.approx(math.sqrt(0.0974))
+    # a perfect f leaves no residual and no model variance: theta = f_sum_all / N
     perfect = active_inference(Y, PI, Y, f_sum_all=7.0, N=10)
     assert perfect.value == pytest.approx(0.7) and perfect.low == perfect.high == perfect.value
+
+
+def test_model_variance_keeps_coverage_when_confident_errors_are_rarely_drawn() -> None:
+    # 4,000 items: 400 uncertain (accuracy .6, f = .6, always drawn) and 3,600 confident
+    # (accuracy .97, f = .97) reached only by a uniform stream of pi = .01 (36 expected).
+    # Confident errors: 108, about 1.1 of them drawn per round, none in a third of the
+    # rounds. Var: the weight of a confident item is 100, its f (1 - f) = .0291, so the
+    # model term is ~ 36 * .99 * 1e4 * .0291 / 4000^2 = 6.5e-4 (sd .0255), while the
+    # residual term is ~ 2e-5 in a round without a confident error. 2,000 rounds;
+    # observed coverage .9995 with the larger of the two, .67 with the residual term alone.
+    rng = np.random.default_rng(3)
+    n_hard, n_easy = 400, 3_600
+    y_all = np.concatenate([rng.random(n_hard) < 0.6, np.arange(n_easy) >= 108]).astype(float)
+    f_all = np.concatenate([np.full(n_hard, 0.6), np.full(n_easy, 0.97)])
+    pi_all = np.concatenate([np.ones(n_hard), np.full(n_easy, 0.01)])
+    truth, N = y_all.mean(), n_hard + n_easy
+    covered, residual_only = [], []
+    for seed in range(2_000):
+        s = np.random.default_rng(seed).random(N) < pi_all
+        e = active_inference(y_all[s], pi_all[s], f_all[s], f_sum_all=f_all.sum(), N=N)
+        covered.append(e.low <= truth <= e.high)
+        raw, sd = (float(e.details[k]) for k in ("raw_value", "sd_residual"))  # type: ignore[arg-type]
+        residual_only.append(raw - Z95 * sd <= truth <= raw + Z95 * sd)
+    assert np.mean(covered) >= 0.95
+    assert np.mean(residual_only) < 0.75
 
 
 def test_ppi_plus_plus_by_hand() -> None:

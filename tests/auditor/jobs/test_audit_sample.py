@@ -14,9 +14,11 @@ from auditor.audit.submissions import Submission
 from auditor.cli import main
 from auditor.jobs.audit_sample import RoundOptions, run_audit_sample
 from auditor.jobs.fuse import run_fuse
+from auditor.jobs.rules import run_rules
 from auditor.settings import Settings
 from auditor.store import Store
 from auditor.store.audit_io import submit_corrections
+from auditor.store.audit_sample_io import read_sampling_inputs
 from tests.conftest import demo_workspace, rows
 
 N_ITEMS = 3000
@@ -89,7 +91,7 @@ def test_audited_round_gives_estimates_that_cover_the_truth(
             row=n + 1,
             item=item,
             subtask=subtask,
-            label=truth_of[(item, subtask)],
+            label=str(truth_of[(item, subtask)]),
             auditor="ana",
             seconds=40.0,
             task="support_tickets",
@@ -174,3 +176,100 @@ def test_cost_budget_and_strata(demo: tuple[Store, Settings], tmp_path: Path) ->
     assert 30 < expected < 70
     strata = rows(store, "SELECT DISTINCT stratum FROM audit_queue WHERE round_id = ?", [round_id])
     assert any("|class=" in s for (s,) in strata)
+
+
+def test_rule_violations_and_improbable_items_feed_the_sampler(
+    demo: tuple[Store, Settings],
+) -> None:
+    store, settings = demo
+    run_rules(store, settings)
+    with store.connect() as con:
+        [(task_id,)] = con.execute("SELECT task_id FROM tasks").fetchall()
+        subtasks = con.execute(
+            "SELECT subtask_id FROM subtasks WHERE task_id = ? ORDER BY subtask_id", [task_id]
+        ).fetchall()
+        parts = [read_sampling_inputs(con, task_id, s) for (s,) in subtasks]
+    flagged = {
+        kind: {int(i) for (i,) in ids}
+        for kind, ids in (
+            ("improbable", rows(store, _FLAGGED.format("="))),
+            ("rules", rows(store, _FLAGGED.format("<>"))),
+        )
+    }
+    assert flagged["improbable"] and flagged["rules"]  # the demo breaks both kinds
+    for part in parts:  # each item's flags are exactly the latest rules run's
+        assert set(part.item_ids[part.improbable].tolist()) == flagged["improbable"] & set(
+            part.item_ids.tolist()
+        )
+        assert set(part.item_ids[part.rules].tolist()) == flagged["rules"] & set(
+            part.item_ids.tolist()
+        )
+    # targeting on the flags alone (no uniform share): every sampled item is flagged and
+    # the flag is its strategy
+    eligible = sum(int((p.eligible & (p.rules | p.improbable)).sum()) for p in parts)
+    assert eligible > 40
+    _round(
+        store,
+        settings,
+        budget_items=20,
+        random_share=0.0,
+        weights={"rules": 1.0, "improbable": 1.0},
+    )
+    sampled = rows(
+        store,
+        "SELECT item_id, strategy FROM audit_queue WHERE round_id = "
+        "(SELECT max(round_id) FROM audit_rounds)",
+    )
+    assert sampled
+    assert all(item in flagged[strategy] for item, strategy in sampled), (
+        "a sampled item that no rule flagged"
+    )
+
+
+_FLAGGED = (
+    "SELECT DISTINCT item_id FROM rule_violations WHERE item_id IS NOT NULL "
+    "AND kind {} 'improbable'"
+)
+
+
+def test_an_audited_item_is_eligible_again_once_its_votes_change(
+    demo: tuple[Store, Settings],
+) -> None:
+    store, _ = demo
+    with store.connect() as con:
+        audited = con.execute(
+            "SELECT c.item_id, c.subtask_id, s.task_id FROM corrections c "
+            "JOIN subtasks s USING (subtask_id) WHERE s.name = 'topic' AND NOT EXISTS ("
+            "SELECT 1 FROM audit_queue q WHERE q.item_id = c.item_id "
+            "AND q.subtask_id = c.subtask_id AND q.state = 'open') ORDER BY c.item_id LIMIT 2"
+        ).fetchall()
+    (changed, subtask_id, task_id), (unchanged, _, _) = audited
+
+    def eligible(item_id: int) -> bool:
+        with store.connect() as con:
+            part = read_sampling_inputs(con, task_id, subtask_id)
+        return bool(part.eligible[part.item_ids == item_id][0])
+
+    assert not eligible(changed) and not eligible(unchanged)
+    with store.transaction() as con:  # a newer vote on one of them
+        con.execute(
+            "INSERT INTO votes SELECT item_id, lf_id, subtask_id, label, confidence, "
+            "(SELECT max(submitted_at) FROM corrections) + INTERVAL 1 DAY, ingestion_id "
+            "FROM votes WHERE item_id = ? AND subtask_id = ? LIMIT 1",
+            [changed, subtask_id],
+        )
+    assert eligible(changed) and not eligible(unchanged)
+
+
+def test_window_strata(demo: tuple[Store, Settings]) -> None:
+    store, settings = demo
+    _round(store, settings, budget_items=40, stratify_by=("subtask", "window"))
+    strata = rows(
+        store,
+        "SELECT DISTINCT stratum FROM audit_queue WHERE round_id = "
+        "(SELECT max(round_id) FROM audit_rounds)",
+    )
+    assert strata and all("|day=" in s for (s,) in strata)
+    [(days,)] = rows(store, "SELECT count(DISTINCT created_at::DATE) FROM items")
+    assert days > 1  # the demo spreads items over days, so there are several windows
+    assert len({s.split("|")[1] for (s,) in strata}) > 1
