@@ -39,6 +39,9 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
         "worse_than_chance_margin": 0.0,
         # an ECE from fewer labelled items is mostly binning noise: reported, not alerted
         "min_items_for_ece": 100,
+        # an LF below chance on gold warns from this many gold votes on (critical once its
+        # Wilson upper bound is below chance)
+        "min_gold_votes_for_chance": 20,
         # a rise of the cost per correct label (trailing window vs the one before) above
         # this share alerts
         "cost_per_correct_jump_relative": 0.5,

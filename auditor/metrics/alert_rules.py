@@ -11,15 +11,18 @@ alert rows. An alert's identity is (metric, scope, key). Thresholds are the
   and it rests on at least min_items_for_ece labelled items (fewer: binning noise).
 - agreement between people, or between the model and people: ``agreement.fleiss_kappa``,
   ``agreement.krippendorff_alpha`` (human LFs), the same among auditors
-  (``agreement.auditor_*``) and ``agreement.model_vs_audit_kappa``:
+  (``agreement.auditor_*``) and among gold annotators (``agreement.annotator_*``), and
+  ``agreement.model_vs_audit_kappa``:
   warning when value < kappa. Agreement among heuristic LFs (lf_pair_kappa,
   lf_kappa_mean) is reported, not alerted: two unipolar LFs of different labels have
   kappa 0 by construction wherever they overlap.
 - ``drift.*``: warning when details["drifted"] is True (the drift method's own test
   decided; the message names the column, method, score and the method's threshold).
-- ``lf.accuracy_gold``: critical when the upper end of the LF's 95% Wilson interval is
-  below chance + worse_than_chance_margin, chance = details["chance"] (1/k, set by the
-  producer); rows without a chance level are skipped.
+- ``lf.accuracy_gold``, chance = details["chance"] (1/k, set by the producer), limit =
+  chance + worse_than_chance_margin: critical when the upper end of the LF's 95% Wilson
+  interval is below the limit (worse than chance beyond doubt); warning when only the
+  accuracy itself is below the limit, on at least min_gold_votes_for_chance votes with
+  gold (default 20: fewer is noise); rows without a chance level are skipped.
 
 A NaN value never fires: an undefined metric (no gold, an empty window) is not a bad one.
 When several rows share an identity (one per window), the latest window with a defined
@@ -36,6 +39,8 @@ from dataclasses import dataclass
 from auditor.metrics.rows import MetricRow
 
 Identity = tuple[str, str, str]
+# used when thresholds has no min_gold_votes_for_chance (Settings predates the key)
+MIN_GOLD_VOTES_FOR_CHANCE = 20
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ KAPPA_METRICS = frozenset(
         "agreement.model_vs_audit_kappa",
         "agreement.auditor_fleiss_kappa",
         "agreement.auditor_krippendorff_alpha",
+        "agreement.annotator_fleiss_kappa",
+        "agreement.annotator_krippendorff_alpha",
     }
 )
 
@@ -186,13 +193,19 @@ def _worse_than_chance(row: MetricRow, thresholds: Mapping[str, float]) -> Condi
     if chance is None or math.isnan(high):
         return None
     margin = thresholds["worse_than_chance_margin"]
-    if not high < chance + margin:
+    limit = chance + margin
+    min_votes = thresholds.get("min_gold_votes_for_chance", MIN_GOLD_VOTES_FOR_CHANCE)
+    if high < limit:
+        severity, verdict = "critical", "is worse than chance"
+    elif row.value < limit and row.estimate.n >= min_votes:
+        severity, verdict = "warning", "looks worse than chance (not yet significant)"
+    else:
         return None
     message = (
-        f"LF {row.key} is worse than chance on gold in {row.scope}: accuracy "
+        f"LF {row.key} {verdict} on gold in {row.scope}: accuracy "
         f"{row.value:.2f} (95% CI {row.estimate.low:.2f}-{high:.2f}, n={row.estimate.n}) "
         f"vs chance {chance:.2f}"
     )
     if margin:
         message += f" + margin {margin:.2f}"
-    return _condition(row, "critical", message)
+    return _condition(row, severity, message)

@@ -7,8 +7,11 @@ Families and their metric names (scope = the subtask, key = what is measured):
 - agreement.*: lf_kappa_mean (key "lfs", pair matrix for all time as lf_pair_kappa rows),
   fleiss_kappa / krippendorff_alpha / percent_agreement among human LFs (key "humans")
   and, as auditor_*, among auditors on items several of them checked (key "auditors"),
-  model_vs_audit_kappa (key "fused"); annotator.accuracy per human LF; consistency.
-  cross_subtask (key = parent subtask) for refinements.
+  model_vs_audit_kappa (key "fused"); annotator.accuracy per human LF (against gold and
+  audited labels); for the people named on imported gold (gold_labels.annotator),
+  annotator_* agreement (key "annotators") on items several of them labelled and
+  annotator.spot_check_accuracy per person against the auditors' labels, per window and
+  for all time; consistency.cross_subtask (key = parent subtask) for refinements.
 - calibration.*: ece (details: reliability bins), adaptive_ece, classwise_ece,
   l2_debiased, brier, nll of fused posteriors vs gold and audited labels (key "fused");
   lf_confidence_ece per LF that reports confidences.
@@ -108,19 +111,29 @@ def subtask_rows(
         rows.append(_all_time(data, "lf.model_accuracy", name, data.model_accuracy[j]))
         rows.append(_all_time(data, "lf.model_propensity", name, data.model_propensity[j]))
     with clock("agreement"):
+        everything = np.ones(len(data.window), dtype=bool)
+        for metric, key, estimate in _annotator_rows(data, everything):
+            rows.append(MetricRow(metric, data.subtask, key, None, None, estimate))
         pairs = annotators.pairwise_agreement(data.L, n_classes=data.n_classes)
     for i in range(len(data.lf_names)):
         for j in range(i + 1, len(data.lf_names)):
-            estimate = Estimate(
-                float(pairs.kappa[i, j]),
-                n=int(pairs.n_common[i, j]),
-                details={"agreement": float(pairs.agreement[i, j])},
-            )
+            estimate = _pair_kappa(pairs, i, j)
             key = f"{data.lf_names[i]}|{data.lf_names[j]}"
             rows.append(
                 MetricRow("agreement.lf_pair_kappa", data.subtask, key, None, None, estimate)
             )
     return rows
+
+
+def _pair_kappa(pairs: annotators.PairwiseAgreement, i: int, j: int) -> Estimate:
+    """One pair's kappa; NaN with the reason when nothing is co-labelled or p_e = 1."""
+    n, agreed = int(pairs.n_common[i, j]), float(pairs.agreement[i, j])
+    if np.isfinite(pairs.kappa[i, j]):
+        return Estimate(float(pairs.kappa[i, j]), n=n, details={"agreement": agreed})
+    if n == 0:
+        return Estimate.undefined("no items both LFs labelled", agreement=agreed)
+    reason = "expected agreement is 1: both LFs used one and the same category"
+    return Estimate.undefined(reason, n=n, agreement=agreed)
 
 
 def _all_time(data: SubtaskInputs, metric: str, key: str, value: float) -> MetricRow:
@@ -208,6 +221,7 @@ def _agreement_rows(data: SubtaskInputs, items: np.ndarray) -> Iterator[tuple[st
         if ((ratings >= 0).sum(axis=1) >= 2).any():
             for name, estimate in agreement.human_agreement(ratings, n_classes=k).items():
                 yield f"agreement.auditor_{name}", "auditors", estimate
+    yield from _annotator_rows(data, items)
     audited = data.audited[items]
     yield (
         "agreement.model_vs_audit_kappa",
@@ -229,6 +243,28 @@ def _agreement_rows(data: SubtaskInputs, items: np.ndarray) -> Iterator[tuple[st
             annotators.cross_subtask_consistency(
                 data.parent_fused[items], data.fused[items] >= 0, applies_under=applies_under
             ),
+        )
+
+
+def _annotator_rows(data: SubtaskInputs, items: np.ndarray) -> Iterator[tuple[str, str, Estimate]]:
+    """The gold annotators on the items of the mask: their agreement where an item has
+    several of their labels, and each one's accuracy on the items auditors checked."""
+    people = data.annotators
+    if people is None:
+        return
+    here = items[people.rows]
+    ratings, truth = people.labels[here], data.audited[people.rows[here]]
+    k = data.n_classes
+    if ((ratings >= 0).sum(axis=1) >= 2).any():
+        for name, estimate in agreement.human_agreement(ratings, n_classes=k).items():
+            yield f"agreement.annotator_{name}", "annotators", estimate
+    for a in np.flatnonzero((ratings >= 0).any(axis=0)):
+        result = annotators.annotator_accuracy(ratings[:, a], truth, n_classes=k)
+        confusion = result.confusion.tolist()
+        yield (
+            "annotator.spot_check_accuracy",
+            people.names[a],
+            _with(result.accuracy, confusion=confusion),
         )
 
 

@@ -28,6 +28,18 @@ class LFCounts:
 
 
 @dataclass(frozen=True)
+class RaterLabels:
+    """Labels named people gave some of the subtask's items (e.g. the annotators behind
+    imported gold): rows int (n,) indices into the subtask's items, each at most once;
+    names (n_raters,); labels int (n, n_raters), each person's latest label, -1 = that
+    person did not label the item. Kept compact: only items someone labelled."""
+
+    rows: np.ndarray
+    names: tuple[str, ...]
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
 class SubtaskInputs:
     """One subtask's data for the metrics job.
 
@@ -43,7 +55,9 @@ class SubtaskInputs:
     parent_fused: int (n_items,) fused label of the parent subtask, -1 unknown;
     attributes: item attribute name -> ("numerical" | "categorical", values (n_items,));
     auditor_labels: int (n_items, n_auditors) each auditor's latest label, -1 = none
-    (items at least two auditors labelled; None when there are none)."""
+    (items at least two auditors labelled; None when there are none);
+    annotators: the gold annotators' own labels (gold_labels.annotator), None when no gold
+    row names its annotator."""
 
     task: str
     subtask: str
@@ -68,6 +82,7 @@ class SubtaskInputs:
     n_items_per_window: np.ndarray
     attributes: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
     auditor_labels: np.ndarray | None = None
+    annotators: RaterLabels | None = None
 
     @property
     def n_classes(self) -> int:

@@ -19,6 +19,8 @@ import numpy as np
 
 from auditor.metrics.estimate import Estimate, proportion
 
+TIE = 1e-9  # log-score gap below which two labels count as tied in decisive_votes
+
 
 def share(count: int, total: int, *, what: str) -> Estimate:
     """count / total with a Wilson interval; NaN with a reason for an empty window."""
@@ -57,7 +59,12 @@ def decisive_votes(
 ) -> np.ndarray:
     """bool (n_items, n_lfs): LF j voted the fused label of the item and, without its
     vote, the model's argmax would differ. L: int (n_items, n_lfs), -1 = abstain; fused:
-    int (n_items,), -1 = none; log_pi (k,); log_emission (n_lfs, k, k) log P(vote o | y)."""
+    int (n_items,), -1 = none; log_pi (k,); log_emission (n_lfs, k, k) log P(vote o | y).
+
+    Without LF j the score of label c is s_c = log pi_c + sum_{l != j votes} log P(L_l | c);
+    the argmax breaks ties towards the lowest index, and scores within 1e-9 of each other
+    count as tied (the leave-one-out score is the full sum minus j's term, so an exact tie,
+    e.g. a lone vote under a uniform prior, would otherwise fall to rounding)."""
     n, m = L.shape
     decisive = np.zeros((n, m), dtype=bool)
     if n == 0 or m == 0:
@@ -66,7 +73,12 @@ def decisive_votes(
     table = np.concatenate([np.zeros((m, 1, k)), log_emission.transpose(0, 2, 1)], axis=1)
     terms = table[np.arange(m)[None, :], L.astype(np.int64) + 1]  # (n, m, k)
     logits = log_pi[None, :] + terms.sum(axis=1)
+    labels = np.arange(k)[None, :]
     for j in range(m):
-        without = (logits - terms[:, j, :]).argmax(axis=1)
-        decisive[:, j] = (L[:, j] == fused) & (fused >= 0) & (without != fused)
+        voted = np.flatnonzero((L[:, j] == fused) & (fused >= 0))  # only these can decide
+        label = fused[voted].astype(np.int64)
+        without = logits[voted] - terms[voted, j, :]
+        gap = without - without[np.arange(voted.size), label][:, None]
+        ties_win = (np.abs(gap) <= TIE) & (labels < label[:, None])  # argmax: lowest index
+        decisive[voted, j] = ((gap > TIE) | ties_win).any(axis=1)
     return decisive

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from auditor.metrics.inputs import LFCounts, SubtaskInputs
+from auditor.metrics.inputs import LFCounts, RaterLabels, SubtaskInputs
 from auditor.metrics.rows import MetricRow, finite_or_none
 from auditor.store.audit_queue_io import auditor_agreement_pairs
 from auditor.store.connection import Connection
@@ -115,6 +115,7 @@ def read_subtask_inputs(
         n_items_per_window=np.bincount(window, minlength=n_windows),
         attributes=read_item_attributes(con, task_id, matrix.item_ids),
         auditor_labels=_auditor_labels(con, subtask_id, matrix.item_ids),
+        annotators=read_annotator_labels(con, subtask_id, matrix.item_ids),
     )
 
 
@@ -129,9 +130,49 @@ def _auditor_labels(con: Connection, subtask_id: int, item_ids: np.ndarray) -> n
     return labels
 
 
+ANNOTATOR_LABELS_SQL = """
+SELECT item_id, annotator, arg_max(label, gold_id) AS label FROM gold_labels
+WHERE subtask_id = ? AND annotator IS NOT NULL GROUP BY ALL ORDER BY item_id, annotator
+"""
+
+
+def read_annotator_labels(
+    con: Connection, subtask_id: int, item_ids: np.ndarray
+) -> RaterLabels | None:
+    """Each gold annotator's latest label per item of the subtask (items outside item_ids
+    are left out); None when no gold row of the subtask names its annotator."""
+    fetched = con.execute(ANNOTATOR_LABELS_SQL, [subtask_id]).fetchnumpy()
+    ids = np.asarray(fetched["item_id"], dtype=np.int64)
+    keep = np.isin(ids, item_ids)
+    if not keep.any():
+        return None
+    ids = ids[keep]
+    names, column = np.unique(
+        np.asarray(fetched["annotator"], dtype=object)[keep], return_inverse=True
+    )
+    unique_ids, row = np.unique(ids, return_inverse=True)
+    labels = np.full((len(unique_ids), len(names)), -1, dtype=np.int64)
+    labels[row.reshape(-1), column.reshape(-1)] = np.asarray(fetched["label"])[keep]
+    return RaterLabels(
+        rows=np.searchsorted(item_ids, unique_ids),
+        names=tuple(str(n) for n in names),
+        labels=labels,
+    )
+
+
 ATTRIBUTE_STATS_SQL = """
 SELECT count(v), count(TRY_CAST(v AS DOUBLE)), count(DISTINCT v)
 FROM (SELECT json_extract_string(attributes, ?) AS v FROM items WHERE task_id = ?)
+"""
+
+
+ATTRIBUTE_NUMBERS_SQL = """
+SELECT item_id, TRY_CAST(json_extract_string(attributes, ?) AS DOUBLE) AS v
+FROM items WHERE task_id = ? ORDER BY item_id
+"""
+ATTRIBUTE_STRINGS_SQL = """
+SELECT item_id, json_extract_string(attributes, ?) AS v FROM items WHERE task_id = ?
+ORDER BY item_id
 """
 
 
@@ -161,17 +202,15 @@ def read_item_attributes(
         if present == 0 or (numeric < present and distinct > max_categories):
             continue
         kind = "numerical" if numeric == present else "categorical"
-        fetched = con.execute(
-            "SELECT item_id, json_extract_string(attributes, ?) AS v FROM items "
-            "WHERE task_id = ? ORDER BY item_id",
-            [path, task_id],
-        ).fetchnumpy()
+        # numbers are cast by DuckDB (NULL -> NaN below), never by a Python loop over rows
+        sql = ATTRIBUTE_NUMBERS_SQL if kind == "numerical" else ATTRIBUTE_STRINGS_SQL
+        fetched = con.execute(sql, [path, task_id]).fetchnumpy()
         ids = np.asarray(fetched["item_id"])
-        raw = np.asarray(fetched["v"], dtype=object)[np.searchsorted(ids, item_ids)]
+        at = np.searchsorted(ids, item_ids)
         if kind == "numerical":
-            values = np.array([np.nan if v is None else float(v) for v in raw])
+            values = np.ma.filled(np.ma.asarray(fetched["v"]).astype(np.float64), np.nan)[at]
         else:
-            values = raw
+            values = np.asarray(fetched["v"], dtype=object)[at]
         out[key] = (kind, values)
     return out
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,9 +24,43 @@ from tests.conftest import demo_workspace, ingest, rows, write
 N_ITEMS = 8000  # 35 days: ~230 items a day, enough for a daily drift test to see the shift
 
 
+class Hook(ThreadingHTTPServer):
+    bodies: list[dict[str, Any]]
+
+
+class HookHandler(BaseHTTPRequestHandler):
+    server: Hook
+
+    def do_POST(self) -> None:
+        self.server.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Settings]:
+def hook() -> Iterator[Hook]:
+    """A local webhook receiver on 127.0.0.1 (proxies unset so that urllib reaches it)."""
+    server = Hook(("127.0.0.1", 0), HookHandler)
+    server.bodies = []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+            patch.delenv(name, raising=False)
+        yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, hook: Hook) -> tuple[Store, Settings]:
     store, settings = demo_workspace(tmp_path_factory.mktemp("metrics"), n_items=N_ITEMS)
+    url = f"http://127.0.0.1:{hook.server_address[1]}/hook"
+    settings = dataclasses.replace(settings, alert_webhook_url=url)
     jobs = registered_jobs()
     assert run_job(store, settings, jobs["fuse"]).status == "succeeded"
     result = run_job(store, settings, jobs["metrics"])
@@ -37,7 +77,15 @@ def test_every_family_lands_per_window_with_the_run_id(demo: tuple[Store, Settin
             store, "SELECT DISTINCT metric FROM metrics WHERE job_run_id = ?", [run_id]
         )
     }
-    assert families == {"lf", "agreement", "calibration", "accuracy", "drift", "consistency"}
+    assert families == {
+        "lf",
+        "agreement",
+        "annotator",  # the demo's gold annotators: agreement and spot checks
+        "calibration",
+        "accuracy",
+        "drift",
+        "consistency",
+    }
     drift = rows(store, "SELECT DISTINCT metric FROM metrics WHERE metric LIKE 'drift.%'")
     assert {m for (m,) in drift} == {
         "drift.lf_votes",
@@ -115,6 +163,105 @@ def test_rerun_replaces_its_windows_and_keeps_history(demo: tuple[Store, Setting
     assert rows(store, "SELECT count(*), count(DISTINCT window_start) FROM metrics") == before
     # the conditions persist: alerts are refreshed, not duplicated
     assert rows(store, "SELECT count(*) FROM alerts") == [(open_alerts,)]
+
+
+def test_new_alerts_go_to_the_webhook_once(demo: tuple[Store, Settings], hook: Hook) -> None:
+    store, settings = demo
+    opened = {
+        alert_id
+        for (alert_id,) in rows(
+            store,
+            "SELECT alert_id FROM alerts WHERE first_seen = (SELECT min(first_seen) FROM alerts)",
+        )
+    }
+    first = hook.bodies[0]
+    assert first["source"] == "labelwatch"
+    assert {a["alert_id"] for a in first["alerts"]} == opened
+    posted = {(a["metric"], a["key"]) for a in first["alerts"]}
+    assert ("lf.coverage_change", cat.COLLAPSED_LF) in posted
+    assert all(a["state"] == "open" and a["message"] for a in first["alerts"])
+    # a rerun while the conditions persist opens nothing, so posts nothing new
+    before = len(hook.bodies)
+    run_metrics(store, settings)
+    assert len(hook.bodies) == before
+
+
+def test_worse_than_chance_lf_is_alerted(demo: tuple[Store, Settings]) -> None:
+    store, _ = demo
+    [(severity, state, message)] = rows(
+        store,
+        "SELECT severity, state, message FROM alerts WHERE metric = 'lf.accuracy_gold' AND key = ?",
+        [cat.BAD_LF],
+    )
+    # ~23 gold votes at 8000 items: below chance (0.2) but not yet beyond doubt
+    assert state == "open" and severity in ("warning", "critical")
+    assert "chance 0.20" in message
+
+
+def test_label_model_estimates_are_stored_for_all_time(demo: tuple[Store, Settings]) -> None:
+    store, _ = demo
+    stored = rows(
+        store,
+        "SELECT m.metric, m.value, e.accuracy, e.propensity FROM metrics m "
+        "JOIN labeling_functions l ON l.name = m.key "
+        "JOIN lf_estimates e ON e.lf_id = l.lf_id AND e.fusion_run_id = "
+        "  (SELECT max(fusion_run_id) FROM fusion_runs r WHERE r.subtask_id = l.subtask_id) "
+        "WHERE m.metric IN ('lf.model_accuracy', 'lf.model_propensity') AND m.scope = 'topic' "
+        "AND m.window_start IS NULL",
+    )
+    [(n_lfs,)] = rows(
+        store,
+        "SELECT count(DISTINCT lf_id) FROM votes JOIN subtasks USING (subtask_id) "
+        "WHERE name = 'topic'",
+    )
+    assert len(stored) == 2 * n_lfs
+    for metric, value, accuracy, propensity in stored:
+        assert value == pytest.approx(accuracy if metric == "lf.model_accuracy" else propensity)
+
+
+def test_every_nan_has_a_reason(demo: tuple[Store, Settings]) -> None:
+    store, _ = demo
+    assert (
+        rows(
+            store,
+            "SELECT DISTINCT metric FROM metrics WHERE value IS NULL "
+            "AND details->>'reason' IS NULL",
+        )
+        == []
+    )
+
+
+def test_label_free_accuracy_sits_beside_the_audited_one(demo: tuple[Store, Settings]) -> None:
+    store, _ = demo
+    pairs = rows(
+        store,
+        "SELECT f.value, f.ci_low, f.ci_high, a.value FROM metrics f JOIN metrics a "
+        "USING (scope, window_start) WHERE f.metric = 'accuracy.label_free' "
+        "AND a.metric = 'accuracy.audited' AND scope = 'topic'",
+    )
+    assert len(pairs) == 35
+    for value, low, high, _ in pairs:
+        assert low <= value <= high
+
+
+def test_a_cleared_condition_resolves_its_alert(tickets: Store, tmp_path: Path) -> None:
+    votes = "item,lf,label\n" + "".join(f"t{i},kw_bill,billing\n" for i in range(1, 4))
+    ingest(tickets, write(tmp_path, "v.csv", votes), kind="votes")
+    gold = "item,subtask,label\n" + "".join(f"t{i},topic,billing\n" for i in range(1, 4))
+    ingest(tickets, write(tmp_path, "g.csv", gold), kind="gold")
+    then = dt.datetime(2026, 10, 1)
+    with tickets.transaction() as con:
+        for key in ("kw_bill", "not_evaluated"):  # raised by an earlier run
+            con.execute(
+                "INSERT INTO alerts (task, severity, metric, scope, key, message, first_seen, "
+                "last_seen, state) VALUES ('tickets', 'critical', 'lf.accuracy_gold', "
+                "'tickets/topic', ?, 'worse than chance', ?, ?, 'open')",
+                [key, then, then],
+            )
+    settings = load_settings(env={}, overrides={"db_path": tmp_path / "unused.duckdb"})
+    run_metrics(tickets, settings)  # kw_bill is now 3/3 right on gold: the condition cleared
+    states = dict(rows(tickets, "SELECT key, state FROM alerts"))
+    assert states == {"kw_bill": "resolved", "not_evaluated": "open"}
 
 
 def test_parse_window() -> None:

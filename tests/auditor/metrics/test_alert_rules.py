@@ -151,14 +151,31 @@ def test_worse_than_chance_on_gold_is_critical() -> None:
     assert "n=100" in condition.message
 
 
-def test_worse_than_chance_needs_the_upper_bound_below_chance() -> None:
-    # accuracy below chance, but too few items for the interval to exclude chance
+def test_worse_than_chance_critical_needs_the_upper_bound_below_chance() -> None:
+    # accuracy below chance, but too few votes with gold for even a warning (5 < 20)
     assert fires(gold_accuracy(1, 5, k=3)) is None
     high = wilson_interval(10, 100)[1]
     exact = row("lf.accuracy_gold", 0.1, low=0.05, high=high, n=100, chance=high)
-    assert fires(exact) is None  # high == chance: not below it
-    assert fires(exact, worse_than_chance_margin=0.001) is not None
-    assert fires(gold_accuracy(10, 100, k=3), worse_than_chance_margin=-0.2) is None
+    at_bound = fires(exact)  # high == chance: not below it, so not beyond doubt
+    assert at_bound is not None and at_bound.severity == "warning"
+    critical = fires(exact, worse_than_chance_margin=0.001)
+    assert critical is not None and critical.severity == "critical"
+    # a margin of -0.2 puts the limit at 1/3 - 0.2 = 0.133 > 0.10, below the bound ~0.17
+    lowered = fires(gold_accuracy(10, 100, k=3), worse_than_chance_margin=-0.2)
+    assert lowered is not None and lowered.severity == "warning"
+    assert fires(gold_accuracy(10, 100, k=3), worse_than_chance_margin=-0.25) is None
+
+
+def test_below_chance_but_not_significant_is_a_warning() -> None:
+    # 3 of 23 = 0.13 vs chance 0.2 (k = 5): Wilson upper bound 0.32 > 0.2, so not critical
+    _, high = wilson_interval(3, 23)
+    assert high == pytest.approx(0.3213, abs=1e-4)
+    condition = fires(gold_accuracy(3, 23, k=5))
+    assert condition is not None and condition.severity == "warning"
+    assert "not yet significant" in condition.message and "n=23" in condition.message
+    # at or above chance: nothing; and below min_gold_votes_for_chance votes: nothing
+    assert fires(gold_accuracy(5, 25, k=5)) is None
+    assert fires(gold_accuracy(3, 23, k=5), min_gold_votes_for_chance=24) is None
 
 
 def test_worse_than_chance_is_skipped_without_a_chance_level() -> None:
