@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from _peak import SNIPPET, peak_mib, results_line
+from _peak import print_medians, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -139,23 +136,6 @@ def build(db: Path, n: int) -> None:
     print(f"setup: {n:,} events over {DAYS} days, {ANNOTATORS} annotators, {ITEMS:,} items")
 
 
-def run_child(method: str, db: Path) -> dict[str, float]:
-    started = time.perf_counter()
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD[method] + SNIPPET, str(db)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if child.returncode != 0:
-        raise RuntimeError(f"{method} failed:\n{child.stderr[-3000:]}")
-    result = json.loads(results_line(child.stdout))
-    result["process_s"] = time.perf_counter() - started
-    result["peak_mib"] = peak_mib(child.stdout)
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -167,15 +147,9 @@ def main() -> None:
         results: dict[str, list[dict[str, float]]] = {"duckdb": [], "labelwatch": []}
         for _ in range(args.repeat):
             for method in results:
-                results[method].append(run_child(method, db))
-    floor = statistics.median(r["seconds"] for r in results["duckdb"])
+                results[method].append(run_child(CHILD[method], str(db), cwd=ROOT, name=method))
     print(f"\n{args.events:,} events x {DAYS} days; medians of {args.repeat}")
-    print(f"{'method':<12}{'seconds':>10}{'process s':>11}{'peak MiB':>10}{'ratio':>8}")
-    for method, runs in results.items():
-        seconds = statistics.median(r["seconds"] for r in runs)
-        process = statistics.median(r["process_s"] for r in runs)
-        peak = statistics.median(r["peak_mib"] for r in runs)
-        print(f"{method:<12}{seconds:>10.2f}{process:>11.2f}{peak:>10.0f}{seconds / floor:>8.1f}")
+    print_medians(results, floor="duckdb")
     job = results["labelwatch"]
     print(
         f"metric rows written: {int(job[0]['rows']):,}; all-time spend equals DuckDB's "

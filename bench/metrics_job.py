@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from _peak import SNIPPET, peak_mib, results_line
+from _peak import print_medians, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -142,25 +140,6 @@ def build(db: Path, n: int) -> None:
     print(f"setup: {n:,} items, {votes.num_rows:,} votes; fuse job {fuse_s:.1f} s")
 
 
-def run_child(method: str, db: Path) -> dict[str, float]:
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD[method] + SNIPPET, str(db)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    _, status, _usage = os.wait4(child.pid, 0)
-    out = child.stdout.read().decode() if child.stdout else ""
-    err = child.stderr.read().decode() if child.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{method} failed:\n{err[-3000:]}")
-    result = json.loads(results_line(out))
-    result["process_s"] = time.perf_counter() - started
-    result["peak_mib"] = peak_mib(out)
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1_000_000)
@@ -172,15 +151,9 @@ def main() -> None:
         results: dict[str, list[dict[str, float]]] = {"duckdb": [], "labelwatch": []}
         for _ in range(args.repeat):
             for method in results:
-                results[method].append(run_child(method, db))
-    floor = statistics.median(r["seconds"] for r in results["duckdb"])
+                results[method].append(run_child(CHILD[method], str(db), cwd=ROOT, name=method))
     print(f"\n{args.items:,} items x {N_LFS} LFs x {DAYS} daily windows; medians of {args.repeat}")
-    print(f"{'method':<12}{'seconds':>10}{'process s':>11}{'peak MiB':>10}{'ratio':>8}")
-    for method, runs in results.items():
-        seconds = statistics.median(r["seconds"] for r in runs)
-        process = statistics.median(r["process_s"] for r in runs)
-        peak = statistics.median(r["peak_mib"] for r in runs)
-        print(f"{method:<12}{seconds:>10.2f}{process:>11.2f}{peak:>10.0f}{seconds / floor:>8.1f}")
+    print_medians(results, floor="duckdb")
     stages = ["read", "lf", "agreement", "calibration", "drift", "write"]
     print("\nlabelwatch seconds by stage (median):")
     for stage in stages:

@@ -68,100 +68,26 @@ def test_report_budget_json_and_text(
     assert "OVERRUN" in text and "assumes topic:" in text and "goal " in text
 
 
+def budget_cli(db: Path, *args: str) -> int:
+    """`labelwatch --db DB budget ARGS` for the demo task (set: October 2026 period)."""
+    extra = ["--start", "2026-10-01", "--end", "2026-10-31"] if args[0] == "set" else []
+    return main(["--db", str(db), "budget", *args, "--task", "support_tickets", *extra])
+
+
 def test_budget_set_goal_and_list_from_the_cli(
-    demo: tuple[Store, Settings], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    demo: tuple[Store, Settings], capsys: pytest.CaptureFixture[str]
 ) -> None:
     store, _ = demo
-    db = ["--db", str(store.path)]
-    assert (
-        main(
-            [
-                *db,
-                "budget",
-                "set",
-                "--task",
-                "support_tickets",
-                "--name",
-                "pilot",
-                "--amount",
-                "250.50",
-                "--currency",
-                "usd",
-                "--start",
-                "2026-10-01",
-                "--end",
-                "2026-10-31",
-                "--json",
-            ]
-        )
-        == 0
-    )
+    pilot = ("--name", "pilot", "--amount", "250.50", "--currency", "usd", "--json")
+    assert budget_cli(store.path, "set", *pilot) == 0
     assert json.loads(capsys.readouterr().out)["history"][0]["amount"] == "250.5000"
-    assert (
-        main(
-            [
-                *db,
-                "budget",
-                "goal",
-                "--task",
-                "support_tickets",
-                "--kind",
-                "max_cost_per_correct_label",
-                "--target",
-                "0.2",
-                "--budget",
-                "pilot",
-            ]
-        )
-        == 0
-    )
+    goal = ("--kind", "max_cost_per_correct_label", "--target", "0.2", "--budget", "pilot")
+    assert budget_cli(store.path, "goal", *goal) == 0
     capsys.readouterr()
-    assert main([*db, "budget", "list", "--json"]) == 0
+    assert main(["--db", str(store.path), "budget", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert {b["name"] for b in listed["budgets"]} == {"Q4 annotation", "pilot"}
-    assert (
-        main(
-            [
-                *db,
-                "budget",
-                "set",
-                "--task",
-                "support_tickets",
-                "--name",
-                "x",
-                "--amount",
-                "ten",
-                "--currency",
-                "usd",
-                "--start",
-                "2026-10-01",
-                "--end",
-                "2026-10-31",
-            ]
-        )
-        == 2
-    )
+    assert budget_cli(store.path, "set", "--name", "x", "--amount", "ten", "--currency", "usd") == 2
     assert "amount 'ten' is not a decimal number" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                *db,
-                "budget",
-                "set",
-                "--task",
-                "support_tickets",
-                "--name",
-                "x",
-                "--amount",
-                "1",
-                "--currency",
-                "EUR",
-                "--start",
-                "2026-10-01",
-                "--end",
-                "2026-10-31",
-            ]
-        )
-        == 2
-    )
+    assert budget_cli(store.path, "set", "--name", "x", "--amount", "1", "--currency", "EUR") == 2
     assert "one currency per budget and task" in capsys.readouterr().err
