@@ -8,30 +8,36 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from auditor import cli_output as out
 from auditor.audit.submissions import SubmissionError
 from auditor.cli_audit import add_audit_parser, cmd_audit
+from auditor.cli_backup import cmd_backup, cmd_init_from_backup
 from auditor.cli_budget import BudgetInputError, add_budget_parser, cmd_budget
 from auditor.cli_common import emit, open_store
 from auditor.cli_report import add_report_parser, cmd_report
 from auditor.demo.workspace import DemoExistsError, build_demo
+from auditor.heartbeat import liveness
 from auditor.ingest import formats
 from auditor.ingest.readers import UnreadableInputError
 from auditor.ingest.service import FILE_KINDS, ingest_bundle, ingest_file, ingest_tasks_file
 from auditor.ingest.task_definitions import TaskDefinitionError
 from auditor.jobs import PIPELINE, registered_jobs
 from auditor.jobs.runner import run_job
+from auditor.logs import configure_logging
+from auditor.rules.definitions import RulesError
 from auditor.settings import Settings, SettingsError, load_settings
 from auditor.store import LockTimeoutError, SchemaError, Store, apply_migrations
 from auditor.store.alerts_io import list_alerts
+from auditor.store.backup import BackupError
 from auditor.store.loading import UnknownTaskError
 from auditor.store.queries import quarantine_rows, read_status
 from auditor.users import ROLES, UserError, load_users, make_user, save_users
 
 USER_ERRORS = (
+    RulesError,
     BudgetInputError,
     SubmissionError,
     UnreadableInputError,
@@ -42,6 +48,7 @@ USER_ERRORS = (
     SchemaError,
     UserError,
     LockTimeoutError,
+    BackupError,
 )
 
 
@@ -52,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     init = sub.add_parser("init", help="create or migrate the database (idempotent)")
+    init.add_argument("--from-backup", type=Path, metavar="PATH", help="restore a backup file")
+    init.add_argument("--force", action="store_true", help="restore over a database with data")
     init.add_argument("--json", action="store_true")
+    backup = sub.add_parser("backup", help="write a consistent copy of the database")
+    backup.add_argument("path", type=Path, help="new file, or a folder (timestamped file in it)")
+    backup.add_argument("--json", action="store_true")
 
     ingest = sub.add_parser("ingest", help="load data; bad rows are quarantined with reasons")
     kinds = ingest.add_subparsers(dest="kind", required=True)
@@ -99,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true")
 
     sub.add_parser("scheduler", help="run the jobs on their schedules until stopped")
+    health = sub.add_parser("health", help="exit 0 while the scheduler heartbeat is fresh")
+    health.add_argument("--json", action="store_true")
     dashboard = sub.add_parser("dashboard", help="start the Streamlit dashboard")
     dashboard.add_argument("--port", type=int)
     serve = sub.add_parser("serve", help="scheduler and dashboard together (Ctrl-C stops)")
@@ -139,11 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
     try:
         overrides = {"db_path": args.db} if args.db else {}
         settings = load_settings(args.config, overrides=overrides)
+        configure_logging(settings.log_format)
         return COMMANDS[args.command](args, settings)
     except USER_ERRORS as exc:
         print(f"labelwatch: error: {exc}", file=sys.stderr)
@@ -151,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    if args.from_backup is not None or args.force:
+        return cmd_init_from_backup(args, settings)
     store = Store(settings.db_path, lock_timeout_s=settings.lock_timeout_s)
     with store.connect() as con:
         applied = apply_migrations(con)
@@ -234,13 +250,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not selected:
         print("No jobs are implemented yet; nothing to run. " + out.job_list(jobs, PIPELINE))
     results = []
-    for job in selected:
+    if not args.json:  # the progress lines say what the per-run log records would
+        logging.getLogger("labelwatch.jobs").setLevel(logging.WARNING)
+    live = not args.json and sys.stdout.isatty()  # a "running" line, overwritten when done
+    for step, job in enumerate(selected, 1):
+        if live:
+            print(f"[{step}/{len(selected)}] {job.name} ...", end="\r", flush=True)
         result = run_job(store, settings, job)
         results.append(result)
         if not args.json:
+            counts = (
+                f"read {result.outcome.rows_read:,}, wrote {result.outcome.rows_written:,}"
+                if result.outcome and result.status == "succeeded"
+                else ""
+            )
             print(
-                f"{result.job:14s} {result.status:9s} {result.duration_s:7.2f} s  "
-                f"{result.error or ''}"
+                f"[{step}/{len(selected)}] {result.job:14s} {result.status:9s} "
+                f"{result.duration_s:7.2f} s  {counts}{result.error or ''}",
+                flush=True,
             )
     if args.json:
         print(json.dumps([asdict(r) for r in results], default=str, indent=2))
@@ -296,8 +323,21 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     with open_store(settings, migrate=False).connect() as con:
         status = read_status(con)
+    status = replace(status, scheduler=liveness(settings))
     emit(args, asdict(status), out.status_text(status, settings.db_path))
     return 0
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 while the scheduler's heartbeat is fresh (container health check), else 1."""
+    state = liveness(settings)
+    emit(
+        args,
+        state,
+        f"scheduler {'alive' if state['alive'] else 'not alive'}: {state['state']}, "
+        f"heartbeat age {state['age_s']:.0f} s (max {settings.heartbeat_max_age_s:.0f} s)",
+    )
+    return 0 if state["alive"] else 1
 
 
 def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> int:
@@ -329,10 +369,12 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS = {
     "init": cmd_init,
+    "backup": cmd_backup,
     "ingest": cmd_ingest,
     "demo": cmd_demo,
     "run": cmd_run,
     "scheduler": cmd_scheduler,
+    "health": cmd_health,
     "dashboard": cmd_dashboard,
     "serve": cmd_serve,
     "status": cmd_status,

@@ -99,7 +99,14 @@ def _fmt(value: Any) -> str:
 def status_text(status: Status, db: Path) -> str:
     if status.schema_version == 0:
         return f"{db}: not initialised (run `labelwatch init`)"
-    lines = [f"{db}: schema version {status.schema_version}", "", "Tables:"]
+    lines = [f"{db}: schema version {status.schema_version}"]
+    if status.scheduler:
+        s = status.scheduler
+        age = "never" if s["age_s"] == float("inf") else f"{s['age_s']:.0f} s ago"
+        alive = "alive" if s["alive"] else "NOT RUNNING"
+        running = f", running {s['running']}" if s.get("running") else ""
+        lines.append(f"scheduler: {alive} ({s['state']}, heartbeat {age}{running})")
+    lines += ["", "Tables:"]
     lines += [f"  {name:20s} {count:>12,}" for name, count in status.counts.items()]
     lines += ["", "Tasks:"]
     lines += _table(status.tasks, ["task", "items", "covered_items", "coverage", "lfs", "subtasks"])
@@ -107,6 +114,11 @@ def status_text(status: Status, db: Path) -> str:
     lines += _table(
         status.last_job_runs, ["job", "task", "status", "started_at", "duration_s", "error"]
     )
+    if status.recent_failures:
+        lines += ["", "Recent failures:"]
+        lines += _table(
+            status.recent_failures, ["job_run_id", "job", "task", "attempt", "started_at", "error"]
+        )
     lines += ["", "Open alerts:"]
     lines += _table(status.open_alerts, ["severity", "metric", "scope", "message", "last_seen"])
     lines += ["", "Recent ingestions:"]

@@ -22,6 +22,7 @@ DEFAULT_CONFIG_FILE = Path("labelwatch.toml")
 
 DEFAULT_SCHEDULES: Mapping[str, str] = MappingProxyType(
     {
+        "ingest-watch": "interval:5m",
         "fuse": "interval:15m",
         "rules": "interval:15m",
         "metrics": "interval:1h",
@@ -81,6 +82,17 @@ class Settings:
     audit_round_items: int = 200
     audit_random_share: float = 0.2
     audit_hourly_rate: float = 30.0
+    # scheduler: a failing job is retried job_retries times, waiting job_retry_backoff_s
+    # x 2^(attempt-1); the heartbeat file is rewritten every heartbeat_interval_s and is
+    # stale (`labelwatch health` fails) after heartbeat_max_age_s; log_format text | json
+    job_retries: int = 2
+    job_retry_backoff_s: float = 30.0
+    heartbeat_interval_s: float = 30.0
+    heartbeat_max_age_s: float = 120.0
+    log_format: str = "text"
+    # ingest-watch: files dropped into <watch_dir>/<task>/<kind>/ are ingested, then moved
+    # to <watch_dir>/processed/ or <watch_dir>/failed/; empty = the job is off
+    watch_dir: str = ""
     schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     # Budgets and goals per task, synced into the database by the budget job:

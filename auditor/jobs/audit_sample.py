@@ -8,13 +8,15 @@ combined score sets each item's targeted inclusion probability, and a uniform sh
 (expected items, or expected cost) is split across strata (subtask by default; also
 class and/or window). Each sampled item lands in audit_queue with its strategy, score,
 stratum and inclusion probability; the population's confidence histogram lands in
-audit_population, so that `labelwatch report accuracy` can weight every audit.
+audit_population, so that `labelwatch report accuracy` can weight every audit. The
+accuracy estimates of the task's newest audited round (metric rows) and the new round land
+in one transaction per task, tagged with the job run id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +30,7 @@ from auditor.audit.sampling import (
 )
 from auditor.jobs import JobOutcome
 from auditor.jobs.audit_estimates import accuracy_by_subtask, estimate_rows
+from auditor.metrics.rows import MetricRow
 from auditor.settings import Settings
 from auditor.store import Store
 from auditor.store.audit_report_io import latest_round_id, read_round
@@ -65,8 +68,11 @@ def run_audit_sample(
     *,
     job_run_id: int | None = None,
     options: RoundOptions | None = None,
+    task: str | None = None,
 ) -> JobOutcome:
     options = options or RoundOptions()
+    if task is not None:
+        options = replace(options, task=task)
     unknown = set(options.stratify_by) - set(STRATA)
     if unknown:
         raise ValueError(f"unknown strata {sorted(unknown)}; choose from {', '.join(STRATA)}")
@@ -78,42 +84,62 @@ def run_audit_sample(
             tasks.setdefault((task_id, task), []).append(subtask_id)
     read = written = 0
     for (task_id, task), subtask_ids in tasks.items():
-        written += _record_estimates(store, task, job_run_id)
+        estimates = _estimate_rows(store, task)
+        written += len(estimates)
         with store.connect() as con:
             parts = [read_sampling_inputs(con, task_id, s) for s in subtask_ids]
         parts = [p for p in parts if p.eligible.any()]
         if not parts:
+            _write(store, task, estimates, job_run_id, round_rows=None)
             continue
         read += sum(int(p.eligible.sum()) for p in parts)
-        written += _round(store, settings, task_id, parts, options, job_run_id)
+        record, population, queue = _round(settings, task_id, parts, options, job_run_id)
+        _write(store, task, estimates, job_run_id, round_rows=(record, population, queue))
+        written += queue.num_rows
     if not read:
         return JobOutcome(skipped_reason="no fused labels to audit yet (run fuse first)")
     return JobOutcome(rows_read=read, rows_written=written)
 
 
-def _record_estimates(store: Store, task: str, job_run_id: int | None) -> int:
-    """Metric rows of the task's newest audited round (replacing that round's rows)."""
+def _estimate_rows(store: Store, task: str) -> list[MetricRow]:
+    """Metric rows of the task's newest audited round (they replace that round's rows)."""
     with store.connect() as con:
         round_id = latest_round_id(con, task)
         if round_id is None:
-            return 0
+            return []
         data = read_round(con, round_id)
-    rows = estimate_rows(data, accuracy_by_subtask(data))
-    if rows:
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        with store.transaction() as con:
-            replace_window_metrics(con, task, rows, job_run_id=job_run_id, computed_at=now)
-    return len(rows)
+    return estimate_rows(data, accuracy_by_subtask(data))
+
+
+def _write(
+    store: Store,
+    task: str,
+    estimates: list[MetricRow],
+    job_run_id: int | None,
+    *,
+    round_rows: tuple[RoundRecord, pa.Table, pa.Table] | None,
+) -> None:
+    """The task's estimate rows and its new round (record, population, queue), in one
+    transaction: a run killed before it commits leaves neither."""
+    if not estimates and round_rows is None:
+        return
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with store.transaction() as con:
+        if estimates:
+            replace_window_metrics(con, task, estimates, job_run_id=job_run_id, computed_at=now)
+        if round_rows is not None:
+            record, population, queue = round_rows
+            write_round(con, record, population=population, queue=queue)
 
 
 def _round(
-    store: Store,
     settings: Settings,
     task_id: int,
     parts: list[SamplingInputs],
     options: RoundOptions,
     job_run_id: int | None,
-) -> int:
+) -> tuple[RoundRecord, pa.Table, pa.Table]:
+    """The round to write: its record, population histogram and queue."""
     weights = dict(options.weights or DEFAULT_WEIGHTS)
     share = settings.audit_random_share if options.random_share is None else options.random_share
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -195,9 +221,7 @@ def _round(
         expected_size=float(design.pi.sum()),
         seed=seed,
     )
-    with store.transaction() as con:
-        write_round(con, record, population=pa.concat_tables(populations), queue=queue)
-    return len(sampled)
+    return record, pa.concat_tables(populations), queue
 
 
 def _strata(

@@ -10,8 +10,9 @@ tell. Without enough gold, the label model is used.
 Gold = audited labels (view audited_labels: adjudicated, or agreed by every auditor)
 over imported gold; benchmark gold only when settings.fuse_use_benchmark_gold. LFs of
 kind 'human' get a full confusion matrix. Items with no votes get the class prior and are
-marked uncovered. Each subtask's results land in
-one transaction (fusion_runs, fused_labels, lf_estimates).
+marked uncovered. Every subtask is fitted first; then all their results (fusion_runs,
+fused_labels, lf_estimates, tagged with the job run id) land in one transaction, so a run
+killed at any point leaves either all of them or none.
 """
 
 from __future__ import annotations
@@ -23,19 +24,23 @@ import numpy as np
 from auditor.jobs import JobOutcome
 from auditor.settings import Settings
 from auditor.store import Store
-from auditor.store.fusion_io import list_subtasks, read_subtask_matrix, write_fusion_run
+from auditor.store.fusion_io import FusionFit, list_subtasks, read_subtask_matrix, write_fusion_runs
 from fusion import LabelModel, MajorityVote
 from fusion.base import Labeler
 
 MIN_GOLD_FOR_SELECTION = 40
 
 
-def run_fuse(store: Store, settings: Settings, *, job_run_id: int | None = None) -> JobOutcome:
+def run_fuse(
+    store: Store, settings: Settings, *, job_run_id: int | None = None, task: str | None = None
+) -> JobOutcome:
+    """Fit and write every subtask's fused labels (of one task, when task is given)."""
     read = written = 0
     with store.connect() as con:
-        subtasks = list_subtasks(con)
+        subtasks = [s for s in list_subtasks(con) if task is None or s[2] == task]
     if not subtasks:
         return JobOutcome(skipped_reason="no subtasks defined yet")
+    fits: list[FusionFit] = []
     for task_id, subtask_id, _task, _subtask in subtasks:
         with store.connect() as con:
             matrix = read_subtask_matrix(
@@ -70,9 +75,8 @@ def run_fuse(store: Store, settings: Settings, *, job_run_id: int | None = None)
             }
             for j, lf_id in enumerate(matrix.lf_ids)
         ]
-        with store.connect() as con:
-            write_fusion_run(
-                con,
+        fits.append(
+            FusionFit(
                 matrix,
                 proba=proba,
                 model=type(chosen).__name__,
@@ -81,10 +85,13 @@ def run_fuse(store: Store, settings: Settings, *, job_run_id: int | None = None)
                 class_balance=model.class_balance_,
                 temperature=model.temperature_,
                 seconds=seconds,
-                job_run_id=job_run_id,
             )
+        )
         read += votes
         written += len(proba)
+    if fits:  # every subtask's results in one transaction: a killed run leaves none
+        with store.connect() as con:
+            write_fusion_runs(con, fits, job_run_id=job_run_id)
     return JobOutcome(rows_read=read, rows_written=written)
 
 

@@ -53,6 +53,7 @@ def run_metrics(
     job_run_id: int | None = None,
     full: bool = False,
     timings: dict[str, float] | None = None,
+    task: str | None = None,
 ) -> JobOutcome:
     """timings, when given, accumulates seconds per stage: read (SQL counting and reads),
     the metric families (lf, agreement, calibration), drift, and write (metrics + alerts)."""
@@ -65,8 +66,9 @@ def run_metrics(
     if not subtasks:
         return JobOutcome(skipped_reason="no subtasks defined yet")
     by_task: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for task_id, subtask_id, task, _ in subtasks:
-        by_task[task].append((task_id, subtask_id))
+    for task_id, subtask_id, name, _ in subtasks:
+        if task is None or name == task:
+            by_task[name].append((task_id, subtask_id))
     read = written = 0
     for task, ids in by_task.items():
         rows: list[MetricRow] = []

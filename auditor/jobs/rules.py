@@ -37,12 +37,15 @@ from auditor.store.rules_io import (
 METRIC = "rules.violations"
 
 
-def run_rules(store: Store, settings: Settings, *, job_run_id: int | None = None) -> JobOutcome:
+def run_rules(
+    store: Store, settings: Settings, *, job_run_id: int | None = None, task: str | None = None
+) -> JobOutcome:
+    """Check every task's rules (one task's, when task is given)."""
     with store.connect() as con:
         tasks = [
             (name, read_task_shape(con, task_id))
             for task_id, name in list_tasks(con)
-            if has_fused_labels(con, task_id)
+            if (task is None or name == task) and has_fused_labels(con, task_id)
         ]
     if not tasks:
         return JobOutcome(skipped_reason="no fused labels yet")
@@ -95,3 +98,18 @@ def violating_items(con: Connection, task_id: int) -> dict[int, list[str]]:
     """item_id -> names of the rules it violates, from the latest rules run (for the audit
     sampler: items that break rules are worth an auditor's look)."""
     return read_violating_items(con, task_id)
+
+
+def validate_rules_files(store: Store, settings: Settings) -> int:
+    """Load and validate every task's rules file (the scheduler calls it at start, so that
+    a bad file stops it with the file, rule and problem named instead of failing every
+    run). Returns how many files were checked; RulesError for the first bad one."""
+    checked = 0
+    with store.connect() as con:
+        shapes = [read_task_shape(con, task_id) for task_id, _ in list_tasks(con)]
+    for stored in shapes:
+        path = settings.rules_dir / f"{stored.shape.name}.toml"
+        if path.exists():
+            load_rules(path, task=stored.shape)
+            checked += 1
+    return checked

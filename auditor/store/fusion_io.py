@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -112,80 +113,93 @@ def read_subtask_matrix(
     )
 
 
-def write_fusion_run(
-    con: Connection,
-    matrix: SubtaskMatrix,
-    *,
-    proba: np.ndarray,
-    model: str,
-    config: dict[str, Any],
-    lf_rows: list[dict[str, Any]],
-    class_balance: np.ndarray,
-    temperature: float,
-    seconds: float,
-    job_run_id: int | None = None,
-) -> int:
-    """fusion_runs, fused_labels and lf_estimates of one fit, in one transaction."""
+@dataclass(frozen=True)
+class FusionFit:
+    """One subtask's fit, ready to store: proba float (n_items, k) rows sum to 1; lf_rows:
+    lf_id, accuracy, propensity, model, confusion per LF; class_balance float (k,)."""
+
+    matrix: SubtaskMatrix
+    proba: np.ndarray
+    model: str
+    config: dict[str, Any]
+    lf_rows: list[dict[str, Any]]
+    class_balance: np.ndarray
+    temperature: float
+    seconds: float
+
+
+def write_fusion_runs(
+    con: Connection, fits: Sequence[FusionFit], *, job_run_id: int | None = None
+) -> list[int]:
+    """fusion_runs, fused_labels and lf_estimates of every fit, all in one transaction
+    (a run killed before COMMIT leaves none of them); returns the fusion_run_ids."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    covered = (matrix.L != -1).any(axis=1)
-    ordered = np.sort(proba, axis=1)
-    entropy = -(proba * np.log(np.clip(proba, 1e-300, None))).sum(axis=1)
     con.execute("BEGIN TRANSACTION")
     try:
-        run_id = con.execute(
-            "INSERT INTO fusion_runs (task_id, subtask_id, model, config, n_items, n_votes, "
-            "created_at, class_balance, temperature, n_gold, seconds, job_run_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING fusion_run_id",
-            [
-                matrix.task_id,
-                matrix.subtask_id,
-                model,
-                json.dumps(config),
-                len(matrix.item_ids),
-                int((matrix.L != -1).sum()),
-                now,
-                class_balance.tolist(),
-                temperature,
-                int((matrix.gold >= 0).sum()),
-                seconds,
-                job_run_id,
-            ],
-        ).fetchall()[0][0]
-        k = proba.shape[1]
-        fused = pa.table(
-            {
-                "fusion_run_id": pa.array(np.full(len(proba), run_id, dtype=np.int64)),
-                "item_id": pa.array(matrix.item_ids),
-                "subtask_id": pa.array(np.full(len(proba), matrix.subtask_id, dtype=np.int32)),
-                "label": pa.array(proba.argmax(axis=1).astype(np.int16)),
-                "probabilities": pa.FixedSizeListArray.from_arrays(pa.array(proba.ravel()), k),
-                "entropy": pa.array(entropy),
-                "margin": pa.array(ordered[:, -1] - ordered[:, -2]),
-                "uncovered": pa.array(~covered),
-            }
-        )
-        con.register("fused_batch", fused)
-        con.execute(
-            "INSERT INTO fused_labels SELECT fusion_run_id, item_id, subtask_id, label, "
-            "CAST(probabilities AS DOUBLE[]), entropy, margin, uncovered FROM fused_batch"
-        )
-        con.unregister("fused_batch")
-        con.executemany(
-            "INSERT INTO lf_estimates VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    run_id,
-                    row["lf_id"],
-                    row["accuracy"],
-                    row["propensity"],
-                    row["model"],
-                    json.dumps(row["confusion"]),
-                ]
-                for row in lf_rows
-            ],
-        )
+        run_ids = [_insert_fit(con, fit, now=now, job_run_id=job_run_id) for fit in fits]
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+    return run_ids
+
+
+def _insert_fit(con: Connection, fit: FusionFit, *, now: datetime, job_run_id: int | None) -> int:
+    """One fit's rows; caller's transaction."""
+    matrix, proba = fit.matrix, fit.proba
+    covered = (matrix.L != -1).any(axis=1)
+    ordered = np.sort(proba, axis=1)
+    entropy = -(proba * np.log(np.clip(proba, 1e-300, None))).sum(axis=1)
+    run_id = con.execute(
+        "INSERT INTO fusion_runs (task_id, subtask_id, model, config, n_items, n_votes, "
+        "created_at, class_balance, temperature, n_gold, seconds, job_run_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING fusion_run_id",
+        [
+            matrix.task_id,
+            matrix.subtask_id,
+            fit.model,
+            json.dumps(fit.config),
+            len(matrix.item_ids),
+            int((matrix.L != -1).sum()),
+            now,
+            fit.class_balance.tolist(),
+            fit.temperature,
+            int((matrix.gold >= 0).sum()),
+            fit.seconds,
+            job_run_id,
+        ],
+    ).fetchall()[0][0]
+    k = proba.shape[1]
+    fused = pa.table(
+        {
+            "fusion_run_id": pa.array(np.full(len(proba), run_id, dtype=np.int64)),
+            "item_id": pa.array(matrix.item_ids),
+            "subtask_id": pa.array(np.full(len(proba), matrix.subtask_id, dtype=np.int32)),
+            "label": pa.array(proba.argmax(axis=1).astype(np.int16)),
+            "probabilities": pa.FixedSizeListArray.from_arrays(pa.array(proba.ravel()), k),
+            "entropy": pa.array(entropy),
+            "margin": pa.array(ordered[:, -1] - ordered[:, -2]),
+            "uncovered": pa.array(~covered),
+        }
+    )
+    con.register("fused_batch", fused)
+    con.execute(
+        "INSERT INTO fused_labels SELECT fusion_run_id, item_id, subtask_id, label, "
+        "CAST(probabilities AS DOUBLE[]), entropy, margin, uncovered FROM fused_batch"
+    )
+    con.unregister("fused_batch")
+    con.executemany(
+        "INSERT INTO lf_estimates VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            [
+                run_id,
+                row["lf_id"],
+                row["accuracy"],
+                row["propensity"],
+                row["model"],
+                json.dumps(row["confusion"]),
+            ]
+            for row in fit.lf_rows
+        ],
+    )
     return int(run_id)

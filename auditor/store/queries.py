@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.store.connection import Connection
@@ -52,6 +52,8 @@ class Status:
     open_alerts: list[dict[str, Any]]
     recent_ingestions: list[dict[str, Any]]
     quarantine_reasons: list[dict[str, Any]]
+    recent_failures: list[dict[str, Any]] = field(default_factory=list)
+    scheduler: dict[str, Any] = field(default_factory=dict)
 
 
 def _dicts(con: Connection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -99,7 +101,14 @@ def read_status(con: Connection, *, limit: int = 10) -> Status:
         GROUP BY kind, reason ORDER BY rows DESC LIMIT ?""",
         [limit],
     )
-    return Status(version, counts, tasks, last_runs, alerts, ingestions, reasons)
+    failures = _dicts(
+        con,
+        """
+        SELECT job_run_id, job, task, attempt, started_at, error FROM job_runs
+        WHERE status = 'failed' ORDER BY job_run_id DESC LIMIT ?""",
+        [limit],
+    )
+    return Status(version, counts, tasks, last_runs, alerts, ingestions, reasons, failures)
 
 
 def quarantine_rows(

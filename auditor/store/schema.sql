@@ -408,3 +408,9 @@ INSERT INTO budget_history
 SELECT budget_id, task_id, name, amount, currency, period_start, period_end, created_at,
        'migration'
 FROM budgets;
+
+-- migration: 6 scheduler: input fingerprints and retry attempts of job runs
+-- inputs: what the job read (counts and newest ids of its input tables), recorded on
+-- every run; the scheduler skips a run whose inputs equal the last succeeded run's.
+ALTER TABLE job_runs ADD COLUMN inputs VARCHAR;
+ALTER TABLE job_runs ADD COLUMN attempt INTEGER;

@@ -457,11 +457,12 @@ def test_run_all_runs_jobs_and_records_them(
 
     assert lw(db, "run", "all") == 1
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[:2] for line in lines] == [
-        ["fuse", "succeeded"],
-        ["rules", "skipped"],
-        ["metrics", "failed"],
+    assert [line.split()[:3] for line in lines] == [
+        ["[1/3]", "fuse", "succeeded"],
+        ["[2/3]", "rules", "skipped"],
+        ["[3/3]", "metrics", "failed"],
     ]
+    assert "read 3, wrote 2" in lines[0]  # the counts of a succeeded step
     assert lines[1].endswith("no fused labels")
     assert lines[2].endswith("RuntimeError: disk on fire")
     assert rows(Store(db), "SELECT job, status, rows_written FROM job_runs ORDER BY 1") == [

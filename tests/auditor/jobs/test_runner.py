@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auditor.jobs import Job, JobOutcome
-from auditor.jobs.runner import run_job
+from auditor.jobs.runner import run_job, run_with_retries
 from auditor.settings import Settings, load_settings
 from auditor.store import Store
-from tests.conftest import rows
+from tests.conftest import ingest, rows, write
 
 COLUMNS = (
     "job, task, trigger_time, status, rows_read, rows_written, error, traceback, duration_s, "
@@ -135,3 +137,52 @@ def test_keyboard_interrupt_is_not_swallowed(store: Store, settings: Settings) -
     with pytest.raises(KeyboardInterrupt):
         run_job(store, settings, Job("fuse", "f", interrupted))
     assert [r["job"] for r in _runs(store)] == ["fuse"]
+
+
+def test_a_failing_job_is_retried_with_backoff_then_alerts_and_recovers(
+    tickets: Store, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        env={}, overrides={"db_path": tickets.path, "job_retries": 2, "job_retry_backoff_s": 0.05}
+    )
+    attempts: list[float] = []
+
+    def flaky(store: Store, settings: object, **_: object) -> JobOutcome:
+        attempts.append(time.monotonic())
+        raise RuntimeError("upstream is down")
+
+    result = run_with_retries(tickets, settings, Job("fuse", "flaky", flaky), task="tickets")
+    assert (result.status, result.attempt) == ("failed", 3)
+    waits = [b - a for a, b in itertools.pairwise(attempts)]
+    assert waits[0] >= 0.05 * 0.75 and waits[1] >= 0.10 * 0.75  # exponential backoff
+    assert rows(tickets, "SELECT attempt, status FROM job_runs ORDER BY job_run_id") == [
+        (1, "failed"),
+        (2, "failed"),
+        (3, "failed"),
+    ]
+    (alert,) = rows(tickets, "SELECT severity, metric, key, state, message FROM alerts")
+    assert alert[:4] == ("critical", "job.failed", "fuse/tickets", "open")
+    assert "failed after 3 attempts: RuntimeError: upstream is down" in alert[4]
+    fixed = run_with_retries(
+        tickets, settings, Job("fuse", "ok", lambda *a, **k: JobOutcome()), task="tickets"
+    )
+    assert fixed.status == "succeeded"
+    assert rows(tickets, "SELECT state FROM alerts") == [("resolved",)]
+
+
+def test_unchanged_inputs_skip_with_the_reason_and_new_votes_run_again(
+    tickets: Store, tmp_path: Path
+) -> None:
+    settings = load_settings(env={}, overrides={"db_path": tickets.path})
+    job = Job("fuse", "counts", lambda *a, **k: JobOutcome(rows_read=1))
+    first = run_job(tickets, settings, job, task="tickets", skip_unchanged=True)
+    second = run_job(tickets, settings, job, task="tickets", skip_unchanged=True)
+    assert (first.status, second.status) == ("succeeded", "skipped")
+    assert second.error == f"inputs unchanged since run {first.job_run_id}"
+    ingest(tickets, write(tmp_path, "v.csv", "item,lf,label\nt1,kw_bill,billing\n"), kind="votes")
+    third = run_job(tickets, settings, job, task="tickets", skip_unchanged=True)
+    assert third.status == "succeeded"
+    recorded = rows(tickets, "SELECT status, inputs IS NOT NULL FROM job_runs ORDER BY 1")
+    assert recorded == [("skipped", True), ("succeeded", True), ("succeeded", True)]
+    unchanged_but_forced = run_job(tickets, settings, job, task="tickets")
+    assert unchanged_but_forced.status == "succeeded"  # `labelwatch run` always runs
