@@ -46,6 +46,19 @@ def test_fusion_and_metrics_are_pure() -> None:
         assert not outside, (path, outside)
 
 
+def test_budget_computation_is_pure() -> None:
+    """auditor/budget: arrays and Decimals in, frozen dataclasses out; reads metrics' types."""
+    for path in python_files("auditor", "budget"):
+        assert not imports(path) & {"duckdb", "apscheduler", "streamlit", "dashboard"}, path
+        outside = {
+            name
+            for name in full_imports(path)
+            if name.startswith("auditor")
+            and not name.startswith(("auditor.budget", "auditor.metrics"))
+        }
+        assert not outside, (path, outside)
+
+
 def test_only_the_store_imports_duckdb() -> None:
     for path in python_files("auditor") + python_files("dashboard"):
         if "store" not in path.relative_to(ROOT).parts:
