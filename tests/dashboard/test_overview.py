@@ -1,47 +1,46 @@
-"""The overview page, rendered headless with Streamlit's AppTest against a temporary DB."""
+"""The overview page: sign-in required; KPI cards, open alerts and trends of the demo
+workspace; the "No data yet." empty state."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
+import json
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from auditor.demo.workspace import build_demo
-from auditor.settings import load_settings
-from auditor.store import Store, apply_migrations
+from auditor.store import Store
 from tests.conftest import rows
+from tests.dashboard.conftest import DEMO_ITEMS, Workspace, app, no_exception
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
-N_ITEMS = 1500
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """LABELWATCH_DB_PATH pointing at a not-yet-existing DB; no other settings leak in."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("LABELWATCH_"):
-            monkeypatch.delenv(name)
-    path = tmp_path / "data" / "lw.duckdb"
-    monkeypatch.setenv("LABELWATCH_DB_PATH", str(path))
-    st.cache_data.clear()
-    yield path
-    st.cache_data.clear()
+PAGE = "app_pages/overview.py"
 
 
-def _run() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def chart_titles(at: AppTest) -> list[str]:
+    titles = []
+    for chart in at.get("vega_lite_chart"):
+        title = json.loads(chart.proto.spec).get("title", "")
+        titles.append(title if isinstance(title, str) else title.get("text", ""))
+    return titles
 
 
-def test_no_database_shows_no_data_yet(db: Path) -> None:
-    at = _run()
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_unauthenticated_visitor_sees_only_the_sign_in_form(
+    demo_workspace_db: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = no_exception(app(demo_workspace_db, monkeypatch, role=None))
+
+    assert [t.value for t in at.title] == ["labelwatch"]
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert len(at.metric) == 0 and len(at.dataframe) == 0 and not at.get("vega_lite_chart")
+
+
+def test_empty_workspace_shows_no_data_yet(
+    empty_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = no_exception(app(empty_workspace, monkeypatch, role="viewer", page=PAGE))
 
     assert [t.value for t in at.title] == ["labelwatch overview"]
     assert len(at.info) == 1
@@ -49,61 +48,61 @@ def test_no_database_shows_no_data_yet(db: Path) -> None:
         "No data yet. Build the demo workspace with `labelwatch demo`"
     )
     assert len(at.metric) == 0
-    assert not db.exists()
 
 
-def test_empty_database_shows_no_data_yet(db: Path) -> None:
-    with Store(db).connect() as con:
-        apply_migrations(con)
+@pytest.mark.parametrize("role", ["viewer", "auditor", "admin"])
+def test_demo_workspace_kpis_alerts_and_trends(
+    demo_workspace_db: Workspace, monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    store = Store(demo_workspace_db.db)
+    open_alerts = rows(store, "SELECT count(*) FROM alerts WHERE state = 'open'")[0][0]
+    spent = rows(store, "SELECT value FROM metrics WHERE metric = 'budget.spent'")[0][0]
 
-    at = _run()
+    at = no_exception(app(demo_workspace_db, monkeypatch, role=role, page=PAGE))
 
-    assert len(at.info) == 1
-    assert at.info[0].value.startswith("No data yet.")
-    assert len(at.metric) == 0
+    shown = metrics(at)
+    assert shown["Items"] == f"{DEMO_ITEMS:,}"
+    assert shown["Coverage"].endswith("%")
+    assert shown["Open alerts"] == f"{open_alerts:,}" and open_alerts > 0
+    assert shown["Budget spent (Q4 annotation)"] == f"{spent:,.2f} USD"
+    assert shown["Projected spend"].endswith(" USD")
+    assert shown["Savings"].endswith(" USD")
+    for subtask in ("topic", "billing_issue", "technical_issue"):
+        accuracy = shown[f"Fused accuracy · {subtask}"]
+        assert accuracy.endswith("%") and "(" not in accuracy
+        assert float(shown[f"ECE · {subtask}"]) > 0
+    intervals = [c.value for c in at.caption if c.value.startswith("95% interval ")]
+    assert len(intervals) == 3 and all(c.endswith("%") and "-" in c for c in intervals)
+    assert "label-free (no audited round yet)" in [c.value for c in at.caption]
+    assert [s.value for s in at.subheader] == ["Fused labels by subtask", "Open alerts", "Trends"]
+    alerts = at.dataframe[0].value
+    assert list(alerts.columns) == [
+        "severity", "metric", "scope", "key", "message", "first_seen", "last_seen"
+    ]  # fmt: skip
+    assert len(alerts) == open_alerts and alerts["severity"].iloc[0] == "critical"
+    assert chart_titles(at) == ["Coverage per day", "Label-free accuracy", "ECE (calibration.ece)"]
 
 
-def test_demo_workspace_metrics(db: Path, tmp_path: Path) -> None:
-    settings = load_settings(
-        env={},
-        overrides={
-            "db_path": db,
-            "users_file": tmp_path / "users.toml",
-            "demo_dir": tmp_path / "demo",
-        },
-    )
-    build_demo(settings, n_items=N_ITEMS)
-    store = Store(db)
-    votes, gold = rows(
-        store, "SELECT (SELECT count(*) FROM votes), (SELECT count(*) FROM gold_labels)"
-    )[0]
+def test_subtask_selection_narrows_cards_and_alerts(
+    demo_workspace_db: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(demo_workspace_db.db)
+    expected = rows(
+        store,
+        "SELECT count(*) FROM alerts WHERE state = 'open' AND scope IN (?, ?)",
+        ["support_tickets/billing_issue", "support_tickets/task"],
+    )[0][0]
+    at = app(demo_workspace_db, monkeypatch, role="viewer", page=PAGE)
 
-    at = _run()
+    next(s for s in at.selectbox if s.label == "Subtask").select("billing_issue").run()
 
-    assert len(at.info) == 0
-    assert {m.label: m.value for m in at.metric} == {
-        "Items": "1,500",
-        "Labeling functions": "21",
-        "Votes": f"{votes:,}",
-        "Gold labels": f"{gold:,}",
-        "Quarantined rows": "0",
+    no_exception(at)
+    shown = metrics(at)
+    assert shown["Open alerts"] == f"{expected:,}"
+    assert [k for k in shown if k.startswith("Fused accuracy")] == [
+        "Fused accuracy · billing_issue"
+    ]
+    assert set(at.dataframe[0].value["scope"]) <= {
+        "support_tickets/billing_issue",
+        "support_tickets/task",
     }
-    assert votes > 1000 and gold > 0
-    assert [s.value for s in at.subheader] == [
-        "Tasks",
-        "Open alerts",
-        "Last job runs",
-        "Recent ingestions",
-        "Quarantined rows by reason",
-    ]
-    tasks = at.dataframe[0].value
-    assert list(tasks["task"]) == ["support_tickets"]
-    assert list(tasks["items"]) == [N_ITEMS]
-    assert list(tasks["lfs"]) == [21]
-    ingestions = at.dataframe[1].value
-    assert list(ingestions["kind"]) == ["events", "gold", "votes", "lfs", "items"]
-    assert [c.value for c in at.caption] == [
-        "No open alerts.",
-        "No job has run yet: `labelwatch run all` runs the pipeline once.",
-        "Nothing quarantined.",
-    ]
