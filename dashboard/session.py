@@ -85,3 +85,18 @@ def sidebar_selection(tasks: dict[str, list[str]]) -> Selection:
     picked = Selection(task, None if subtask == "all subtasks" else subtask, WINDOWS[window])
     st.session_state["selection"] = picked
     return picked
+
+
+NO_DATA = (
+    "No data yet. Build the demo workspace with `labelwatch demo`, or define a task with "
+    "`labelwatch ingest tasks tasks.toml` and load items, LFs and votes with "
+    "`labelwatch ingest items|lfs|votes FILE --task NAME`."
+)
+
+
+def stop_without_task(task: str | None) -> str:
+    """The selected task; without one, the 'No data yet' explanation and st.stop()."""
+    if task is None:
+        st.info(NO_DATA)
+        st.stop()
+    return task

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard.charts_quality import error_yield_chart, estimates_chart, parse_details, window_since
 from dashboard.data import load_error_yield, load_metrics, load_tasks
-from dashboard.session import selection
+from dashboard.session import selection, stop_without_task
 
 NO_AUDITS = (
     "No audits yet. Draw an audit round with `labelwatch audit sample`, correct the queued "
@@ -22,20 +22,14 @@ settings = st.session_state["settings"]
 chosen = selection()
 db, timeout = str(settings.db_path), settings.lock_timeout_s
 st.title("Accuracy and audits")
-if chosen.task is None:
-    st.info(
-        "No data yet. Build the demo workspace with `labelwatch demo`, or define a task with "
-        "`labelwatch ingest tasks tasks.toml` and load items, LFs and votes with "
-        "`labelwatch ingest items|lfs|votes FILE --task NAME`."
-    )
-    st.stop()
+task = stop_without_task(chosen.task)
 
-rows = load_metrics(db, timeout, chosen.task, ("accuracy.audit_*",), scope=chosen.subtask)
+rows = load_metrics(db, timeout, task, ("accuracy.audit_*",), scope=chosen.subtask)
 rows = rows[rows["window_start"].notna()]
 since = window_since(rows, chosen.window_days)
 if since is not None:
     rows = rows[pd.to_datetime(rows["window_start"]) >= since]
-queue = load_error_yield(db, timeout, chosen.task, chosen.subtask, since)
+queue = load_error_yield(db, timeout, task, chosen.subtask, since)
 
 if rows.empty:
     st.info(NO_AUDITS)
@@ -45,7 +39,7 @@ else:
     frame = parse_details(rows, DETAILS)
     newest_round = frame["round_id"].max()
     frame = frame[frame["round_id"] == newest_round]
-    order = load_tasks(db, timeout).get(chosen.task, [])
+    order = load_tasks(db, timeout).get(task, [])
     subtasks = [s for s in order if s in set(frame["scope"])]
     headline = frame[(frame["key"] == "fused") & (frame["headline"] == True)]  # noqa: E712
     headline = headline.set_index("scope")

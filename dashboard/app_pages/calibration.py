@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.charts_quality import as_float, estimate_trend, in_window, reliability_diagram
 from dashboard.data import load_metrics, load_tasks
-from dashboard.session import selection
+from dashboard.session import selection, stop_without_task
 
 VARIANTS = {
     "calibration.ece": "ECE (top-label)",
@@ -24,18 +24,12 @@ ACCURACY = {"accuracy.label_free": "label-free (posteriors)", "accuracy.audited"
 settings = st.session_state["settings"]
 chosen = selection()
 st.title("Calibration")
-if chosen.task is None:
-    st.info(
-        "No data yet. Build the demo workspace with `labelwatch demo`, or define a task with "
-        "`labelwatch ingest tasks tasks.toml` and load items, LFs and votes with "
-        "`labelwatch ingest items|lfs|votes FILE --task NAME`."
-    )
-    st.stop()
+task = stop_without_task(chosen.task)
 
 rows = load_metrics(
     str(settings.db_path),
     settings.lock_timeout_s,
-    chosen.task,
+    task,
     (*VARIANTS, *ACCURACY),
     scope=chosen.subtask,
     all_time=False,
@@ -43,7 +37,7 @@ rows = load_metrics(
 rows = in_window(rows[rows["key"] == "fused"], chosen.window_days)
 if rows.empty:
     st.info(
-        f"No calibration metrics for {chosen.task} in this window yet: run "
+        f"No calibration metrics for {task} in this window yet: run "
         "`labelwatch run metrics` (after `labelwatch run fuse`), or widen the window."
     )
     st.stop()
@@ -122,7 +116,7 @@ def render_subtask(subtask: str, frame: pd.DataFrame) -> None:
     )
 
 
-order = load_tasks(str(settings.db_path), settings.lock_timeout_s).get(chosen.task, [])
+order = load_tasks(str(settings.db_path), settings.lock_timeout_s).get(task, [])
 subtasks = [s for s in order if s in set(rows["scope"])]
 if len(subtasks) > 1:
     newest = rows[rows["window_start"] == rows["window_start"].max()]

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard.charts_quality import drift_heatmap, drift_scores, in_window, parse_details
 from dashboard.data import load_metrics
-from dashboard.session import selection
+from dashboard.session import selection, stop_without_task
 
 GROUPS = {
     "drift.lf_votes": "LF votes",
@@ -22,18 +22,12 @@ DETAILS = ["method", "threshold", "drifted", "score_is_p_value", "n_reference", 
 settings = st.session_state["settings"]
 chosen = selection()
 st.title("Drift")
-if chosen.task is None:
-    st.info(
-        "No data yet. Build the demo workspace with `labelwatch demo`, or define a task with "
-        "`labelwatch ingest tasks tasks.toml` and load items, LFs and votes with "
-        "`labelwatch ingest items|lfs|votes FILE --task NAME`."
-    )
-    st.stop()
+task = stop_without_task(chosen.task)
 
 rows = load_metrics(
     str(settings.db_path),
     settings.lock_timeout_s,
-    chosen.task,
+    task,
     tuple(GROUPS),
     scope=chosen.subtask,
     all_time=False,
@@ -41,7 +35,7 @@ rows = load_metrics(
 rows = in_window(rows, chosen.window_days)
 if rows.empty:
     st.info(
-        f"No drift results for {chosen.task} in this window yet: `labelwatch run metrics` "
+        f"No drift results for {task} in this window yet: `labelwatch run metrics` "
         f"computes drift once the data reach past the first {settings.drift_reference_days} "
         "days (the reference), or widen the window."
     )
