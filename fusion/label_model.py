@@ -240,7 +240,7 @@ class LabelModel(Labeler):
         for start in range(0, L.shape[0], chunk_rows):
             part = slice(start, start + chunk_rows)
             logits = self._logits(L[part], None if confidence is None else confidence[part])
-            out[part] = torch.softmax(logits.double() / self.temperature_, dim=1).cpu().numpy()
+            out[part] = em.softmax_rows(logits.double() / self.temperature_).cpu().numpy()
         return out
 
     # ------------------------------------------------------------- reporting
