@@ -24,6 +24,7 @@ import argparse
 import ast
 import datetime as dt
 import os
+import secrets
 import shutil
 import statistics
 import sys
@@ -40,7 +41,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 APP = ROOT / "dashboard" / "streamlit_app.py"
 TARGET_S = 1.0
-PASSWORD = "bench-password-1"  # a throwaway workspace's user, never a default
 BASELINE = 'import streamlit as st\nst.title("baseline")\nst.write("hello")\n'
 
 
@@ -234,7 +234,8 @@ def main() -> None:
         add_budget_data(db, max(args.items // 5, 1000))
         run_jobs(db)
         print(f"setup: {time.perf_counter() - clock:.0f} s in all")
-        admin = make_user("admin", "admin", PASSWORD)
+        # the bench signs in by session state; the password is random and never used
+        admin = make_user("admin", "admin", secrets.token_urlsafe(16))
         save_users(tmp / "users.toml", {"admin": admin})
         os.environ["LABELWATCH_DB_PATH"] = str(db)
         os.environ["LABELWATCH_USERS_FILE"] = str(tmp / "users.toml")

@@ -125,42 +125,70 @@ def _entry(
     proba = e.pop("probabilities")
     fused = e.pop("fused_code")
     sampled = e.pop("sampled_label")
-    runner_up = None
-    if proba is not None:
-        runner_up = min(
-            (c for c in range(len(proba)) if c != fused), key=lambda c: (-proba[c], c), default=None
-        )
+    runner_up = runner_up_of(proba, fused)
     run, temperature = e.pop("fusion_run_id"), e.pop("temperature") or 1.0
-    shown = []
-    for vote in votes.get((e["item_id"], e["subtask_id"]), []):
-        matrix = confusion.get((run, vote["lf_id"]))
-        llr = None
-        if matrix is not None and runner_up is not None:
-            llr = _log_ratio(matrix, fused, runner_up, vote["label"])
-        weight = 1.0 if vote["confidence"] is None else vote["confidence"]
-        shown.append(
-            {
-                "lf": vote["lf"],
-                "label": _name(labels, vote["label"]),
-                "confidence": vote["confidence"],
-                "log_likelihood_ratio": llr,
-                "contribution": None if llr is None else weight * llr / temperature,
-            }
-        )
+    shown = vote_contributions(
+        votes.get((e["item_id"], e["subtask_id"]), []),
+        labels,
+        {lf: matrix for (r, lf), matrix in confusion.items() if r == run},
+        fused=fused,
+        runner_up=runner_up,
+        temperature=temperature,
+    )
     return {
         "round_id": e.pop("round_id"),
         "task": e.pop("task"),
         "item": e.pop("item"),
         "subtask": e.pop("subtask"),
-        "fused_label": _name(labels, sampled if fused is None else fused),
+        "fused_label": label_name(labels, sampled if fused is None else fused),
         "probabilities": None
         if proba is None
-        else {_name(labels, c): p for c, p in enumerate(proba)},
-        "runner_up": None if runner_up is None else _name(labels, runner_up),
+        else {label_name(labels, c): p for c, p in enumerate(proba)},
+        "runner_up": None if runner_up is None else label_name(labels, runner_up),
         "model": e.pop("model"),
         "votes": shown,
         **e,
     }
+
+
+def runner_up_of(proba: list[float] | None, fused: int | None) -> int | None:
+    """The most probable class other than the fused one (lowest code on ties)."""
+    if proba is None or fused is None:
+        return None
+    return min(
+        (c for c in range(len(proba)) if c != fused), key=lambda c: (-proba[c], c), default=None
+    )
+
+
+def vote_contributions(
+    votes: list[dict[str, Any]],
+    labels: list[str],
+    confusion_by_lf: dict[int, list[list[float]]],
+    *,
+    fused: int | None,
+    runner_up: int | None,
+    temperature: float,
+) -> list[dict[str, Any]]:
+    """Each vote (dicts with lf, lf_id, label, confidence) with its label name, its
+    log-likelihood ratio fused vs runner-up under the LF's learned confusion, and its
+    contribution (confidence x ratio / temperature); None where not computable."""
+    shown = []
+    for vote in votes:
+        matrix = confusion_by_lf.get(vote["lf_id"])
+        llr = None
+        if matrix is not None and runner_up is not None and fused is not None:
+            llr = _log_ratio(matrix, fused, runner_up, vote["label"])
+        weight = 1.0 if vote["confidence"] is None else vote["confidence"]
+        shown.append(
+            {
+                "lf": vote["lf"],
+                "label": label_name(labels, vote["label"]),
+                "confidence": vote["confidence"],
+                "log_likelihood_ratio": llr,
+                "contribution": None if llr is None else weight * llr / temperature,
+            }
+        )
+    return shown
 
 
 def _log_ratio(matrix: list[list[float]], fused: int, runner_up: int, vote: int) -> float | None:
@@ -171,7 +199,8 @@ def _log_ratio(matrix: list[list[float]], fused: int, runner_up: int, vote: int)
     return math.log(top) - math.log(other)
 
 
-def _name(labels: list[str], code: int) -> str:
+def label_name(labels: list[str], code: int) -> str:
+    """The name of a label code (the code itself when the label set lacks it)."""
     return labels[code] if 0 <= code < len(labels) else str(code)
 
 

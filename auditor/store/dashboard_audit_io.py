@@ -13,11 +13,16 @@ item's votes, never a whole vote table.
 from __future__ import annotations
 
 import json
-import math
 from collections import defaultdict
 from typing import Any
 
-from auditor.store.audit_queue_io import MIN_PROBABILITY, dicts, label_names
+from auditor.store.audit_queue_io import (
+    dicts,
+    label_name,
+    label_names,
+    runner_up_of,
+    vote_contributions,
+)
 from auditor.store.connection import Connection
 
 _NEXT = """
@@ -152,28 +157,16 @@ def _subtask(
     proba, fused = row["probabilities"], row["fused_code"]
     if fused is None and entry is not None:
         fused = entry["fused_label"]
-    runner_up = None
-    if proba is not None and fused is not None:
-        runner_up = min(
-            (c for c in range(len(proba)) if c != fused), key=lambda c: (-proba[c], c), default=None
-        )
-    temperature = row["temperature"] or 1.0
-    shown = []
-    for vote in votes:
-        matrix = confusion.get((row["fusion_run_id"], vote["lf_id"]))
-        llr = None
-        if matrix is not None and runner_up is not None and fused is not None:
-            llr = _log_ratio(matrix, fused, runner_up, vote["label"])
-        weight = 1.0 if vote["confidence"] is None else vote["confidence"]
-        shown.append(
-            {
-                "lf": vote["lf"],
-                "label": _name(labels, vote["label"]),
-                "confidence": vote["confidence"],
-                "log_likelihood_ratio": llr,
-                "contribution": None if llr is None else weight * llr / temperature,
-            }
-        )
+    runner_up = runner_up_of(proba, fused)
+    run = row["fusion_run_id"]
+    shown = vote_contributions(
+        votes,
+        labels,
+        {lf: matrix for (r, lf), matrix in confusion.items() if r == run},
+        fused=fused,
+        runner_up=runner_up,
+        temperature=row["temperature"] or 1.0,
+    )
     if entry is not None:
         entry = {k: v for k, v in entry.items() if k != "fused_label"}
     return {
@@ -183,29 +176,17 @@ def _subtask(
         "parent": row["parent"],
         "parent_label": None
         if row["parent_label"] is None
-        else _name(parent_labels, row["parent_label"]),
+        else label_name(parent_labels, row["parent_label"]),
         "labels": labels,
-        "fused_label": None if fused is None else _name(labels, fused),
+        "fused_label": None if fused is None else label_name(labels, fused),
         "probabilities": None
         if proba is None
-        else {_name(labels, c): p for c, p in enumerate(proba)},
-        "runner_up": None if runner_up is None else _name(labels, runner_up),
+        else {label_name(labels, c): p for c, p in enumerate(proba)},
+        "runner_up": None if runner_up is None else label_name(labels, runner_up),
         "model": row["model"],
         "entry": entry,
         "votes": shown,
     }
-
-
-def _log_ratio(matrix: list[list[float]], fused: int, runner_up: int, vote: int) -> float | None:
-    if max(fused, runner_up) >= len(matrix) or vote >= len(matrix[fused]):
-        return None
-    top = max(matrix[fused][vote], MIN_PROBABILITY)
-    other = max(matrix[runner_up][vote], MIN_PROBABILITY)
-    return math.log(top) - math.log(other)
-
-
-def _name(labels: list[str], code: int) -> str:
-    return labels[code] if 0 <= code < len(labels) else str(code)
 
 
 def audit_progress(con: Connection, *, task: str, auditor: str) -> dict[str, Any]:

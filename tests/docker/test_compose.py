@@ -184,4 +184,9 @@ def test_every_labelwatch_command_is_one_the_cli_accepts(
 def test_the_environment_is_valid_settings(services: dict[str, dict[str, Any]]) -> None:
     for service in services.values():
         env = {k: str(v) for k, v in (service.get("environment") or {}).items()}
-        load_settings(env={k: v for k, v in env.items() if k.startswith("LABELWATCH_")})
+        ours = {k: v for k, v in env.items() if k.startswith("LABELWATCH_")}
+        settings = load_settings(env=ours)  # SettingsError on an unknown key or bad value
+        for key, value in ours.items():
+            name = key.removeprefix("LABELWATCH_").lower()
+            if "__" not in name:
+                assert str(getattr(settings, name)) == value, key
